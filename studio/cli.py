@@ -1,0 +1,61 @@
+"""The `studio` command: one entry point, sub-commands provided by each subsystem.
+
+Every sub-command lives in its own module, which exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+With no sub-command the desktop studio opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Modules are imported lazily so `studio render` never imports Qt.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "gui": ("studio.ui.app", "open the desktop studio (the default)"),
+    "render": ("studio.render_cli", "render a song spec (TOML or JSON) into a take folder, headless"),
+    "resume": ("studio.resume_cli", "finish a take that was cancelled or interrupted"),
+    "models": ("studio.modelstore.cli", "list, verify and download model folders"),
+    "data": ("studio.data.cli", "build the openly licensed demo training set"),
+    "train": ("studio.train.cli", "train or fine-tune the VQ-VAE and the priors"),
+    "bench": ("studio.bench_cli", "time the sampler on this machine"),
+}
+
+
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studio", description="Jukebox Studio")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=help_text, add_help=False)
+            continue
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a subsystem whose optional dependency is missing
+            p.set_defaults(_missing=f"'studio {name}' is unavailable: {exc}")
+            continue
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["gui", *argv]
+    only = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = _build_parser(only)
+    args = parser.parse_args(argv)
+    if getattr(args, "_missing", None):
+        print(args._missing, file=sys.stderr)
+        return 2
+    run = getattr(args, "_run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    return int(run(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
