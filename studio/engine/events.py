@@ -1,0 +1,78 @@
+"""Events the sampler yields. Frozen dataclasses holding CPU numpy copies, safe to send across threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JobPlanned:
+    """Sent once before any work: the windows every level will run, for a whole-job progress bar and ETA."""
+
+    levels: tuple  # levels to sample, top first, e.g. (2, 1, 0)
+    windows: dict  # level -> list of (start, end) token ranges still to sample
+    tokens_per_level: dict  # level -> total tokens of that level
+    n_candidates: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One decode step (or a batch of steps) inside a window."""
+
+    level: int
+    window: int  # index into JobPlanned.windows[level]
+    n_windows: int
+    step: int  # tokens generated in this window so far
+    n_steps: int  # tokens this window generates
+    elapsed: float  # seconds since the job started
+    eta: float  # estimated seconds left for the whole job (nan until measurable)
+
+
+@dataclass(frozen=True)
+class WindowDone:
+    """A window finished and its codes are on disk."""
+
+    level: int
+    window: int
+    n_windows: int
+    start: int  # token range of this level the window covered
+    end: int
+    codes: np.ndarray = field(repr=False)  # (N, T) int64: all codes of this level so far
+
+
+@dataclass(frozen=True)
+class LevelDone:
+    """A level finished and was decoded to audio."""
+
+    level: int
+    codes: np.ndarray = field(repr=False)  # (N, T_level) int64
+    audio: np.ndarray = field(repr=False)  # (N, samples) float32 in [-1, 1]
+    sr: int = 44100
+
+
+@dataclass(frozen=True)
+class AlignmentReady:
+    """Lyric alignment of the top level: per candidate a (top_tokens, n_chars) attention matrix."""
+
+    matrices: tuple  # of np.ndarray
+    lyrics: tuple  # per candidate, the cleaned lyric text the columns index
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """Something the user should know that does not stop the job (unknown artist, lyrics cleaned...)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class JobDone:
+    take_dir: str
+    cancelled: bool = False
+    error: Optional[str] = None
+
+
+Event = JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | JobDone
