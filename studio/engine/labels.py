@@ -1,0 +1,220 @@
+"""Labels: artist/genre tables, lyric vocabularies, lyric windowing and the label vector ``y``.
+
+``y`` layout (int64): ``[total_length, offset, sample_length, artist, genre x max_bow_genre_size (pad -1),
+lyric_tokens x n_tokens]``; lengths and offsets in raw samples.
+
+The id tables are never shipped with the code: they come with the model files (an ``ids/`` folder beside the
+checkpoint or in one of its parent folders) or from the folder named by ``JUKEBOX_IDS_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+from unidecode import unidecode
+
+VOCAB_V2 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:;!?-+'\"()[] \t\n"
+VOCAB_V3 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:;!?-'\"()[] \t\n"
+
+IDS_ENV = "JUKEBOX_IDS_DIR"
+
+
+class LabelTablesNotFound(FileNotFoundError):
+    pass
+
+
+class UnknownLabelError(ValueError):
+    pass
+
+
+class LyricVocab:
+    """Character vocabulary of the lyric models: id 0 is <unk> (padding), characters are 1..len(chars)."""
+
+    def __init__(self, chars: str):
+        self.chars = chars
+        self.index = {c: i + 1 for i, c in enumerate(chars)}
+
+    @property
+    def n_vocab(self) -> int:
+        return len(self.chars) + 1
+
+    def clean(self, text: str) -> str:
+        """Transliterate to ASCII, turn backslashes into newlines, drop characters outside the vocabulary."""
+        text = unidecode(text).replace("\\", "\n")
+        return "".join(c for c in text if c in self.index)
+
+    def outside(self, text: str) -> list[tuple[int, str]]:
+        """(position, character) of every character the model cannot see, even after transliteration."""
+        out = []
+        for i, c in enumerate(text):
+            if c in self.index:
+                continue
+            t = unidecode(c).replace("\\", "\n")
+            if not t or any(ch not in self.index for ch in t):
+                out.append((i, c))
+        return out
+
+    def tokenise(self, text: str) -> list[int]:
+        return [self.index[c] for c in text]
+
+    def textise(self, tokens: Sequence[int]) -> str:
+        return "".join(self.chars[t - 1] if t > 0 else "" for t in tokens)
+
+
+def lyric_vocab(v3: bool) -> LyricVocab:
+    return LyricVocab(VOCAB_V3 if v3 else VOCAB_V2)
+
+
+def relevant_lyric_tokens(full: Sequence[int], n_tokens: int, total_length: int, offset: int, duration: int):
+    """The ``n_tokens`` lyric tokens a window sees, assuming lyrics spread linearly over the song.
+
+    Returns ``(tokens, indices)``: indices into ``full`` (-1 for left padding).
+    """
+    full = list(full)
+    if len(full) < n_tokens:
+        pad = n_tokens - len(full)
+        return [0] * pad + full, [-1] * pad + list(range(len(full)))
+    mid = int(len(full) * (offset + duration / 2.0) / total_length)
+    mid = min(max(mid, n_tokens // 2), len(full) - n_tokens // 2)
+    start = mid - n_tokens // 2
+    return full[start:start + n_tokens], list(range(start, start + n_tokens))
+
+
+def normalise_v2(s: str) -> str:
+    s = re.sub("[^a-z0-9]", "_", s.lower())
+    s = re.sub("_+", "_", s)
+    return s.strip("_")
+
+
+def _read_table(path: Path) -> dict[str, int]:
+    table: dict[str, int] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            name, _, idx = line.rpartition(";")
+            table[name] = int(idx)
+    return table
+
+
+def find_ids_dir(start: Optional[Path] = None, needed: Sequence[str] = ()) -> Optional[Path]:
+    """An ``ids/`` folder beside ``start`` or in one of its parents holding ``needed``, else ``$JUKEBOX_IDS_DIR``."""
+    candidates = []
+    if start is not None:
+        p = Path(start).resolve()
+        p = p if p.is_dir() else p.parent
+        for q in [p, *p.parents]:
+            candidates.append(q / "ids")
+    env = os.environ.get(IDS_ENV)
+    if env:
+        candidates.append(Path(env))
+    for c in candidates:
+        if c.is_dir() and all((c / n).is_file() for n in needed):
+            return c
+    return None
+
+
+@dataclass
+class LabelInfo:
+    """The ids a spec resolves to, and what the user should be told about it."""
+
+    artist_id: int
+    genre_ids: list
+    lyrics_clean: str
+    lyric_tokens: list
+    warnings: list = field(default_factory=list)
+
+
+class Labeller:
+    """Turns (artist, genre, lyrics, total_length, offset) into label vectors for one prior.
+
+    ``version`` is "v2" (5b, 5b_lyrics, upsamplers: normalised names, genres as a bag of words) or "v3"
+    (1b_lyrics: lower-cased exact names, one genre).
+    """
+
+    def __init__(self, version: str, artists: dict, genres: dict, max_bow_genre_size: int, n_tokens: int,
+                 sample_length: int):
+        self.version = version
+        self.artists = artists
+        self.genres = genres
+        self.max_bow_genre_size = max_bow_genre_size
+        self.n_tokens = n_tokens
+        self.sample_length = sample_length
+        self.vocab = lyric_vocab(version == "v3")
+
+    @classmethod
+    def from_dir(cls, ids_dir: Path, version: str, max_bow_genre_size: int, n_tokens: int, sample_length: int):
+        ids_dir = Path(ids_dir)
+        artists = _read_table(ids_dir / f"{version}_artist_ids.txt")
+        genres = _read_table(ids_dir / f"{version}_genre_ids.txt")
+        return cls(version, artists, genres, max_bow_genre_size, n_tokens, sample_length)
+
+    # -- names ----------------------------------------------------------------------------------------------
+    def artist_key(self, artist: str) -> str:
+        return normalise_v2(artist) if self.version == "v2" else artist.lower()
+
+    def artist_names(self) -> list[str]:
+        """Every artist name the model knows (for completion)."""
+        return sorted(n for n, i in self.artists.items() if n and i != 0)
+
+    def genre_names(self) -> list[str]:
+        return sorted(n for n, i in self.genres.items() if n and i != 0)
+
+    def resolve(self, artist: str, genre: str, lyrics: str = "") -> LabelInfo:
+        warnings = []
+        artist_id = self.artists.get(self.artist_key(artist or ""), 0)
+        if artist and artist_id == 0 and self.artist_key(artist) not in ("unknown", "various", ""):
+            warnings.append(f"Unknown artist {artist!r}: the model will use 'unknown'. Pick a name from the list.")
+        if self.version == "v2":
+            words = [w for w in normalise_v2(genre or "").split("_") if w] or ["unknown"]
+            if len(words) > self.max_bow_genre_size:
+                warnings.append(f"Genre {genre!r} has {len(words)} words; only the first "
+                                f"{self.max_bow_genre_size} are used.")
+                words = words[: self.max_bow_genre_size]
+            genre_ids = []
+            for w in words:
+                gid = self.genres.get(w, 0)
+                if gid == 0 and w != "unknown":
+                    warnings.append(f"Unknown genre word {w!r}: the model will use 'unknown' for it.")
+                genre_ids.append(gid)
+        else:
+            gid = self.genres.get((genre or "").lower(), 0)
+            if genre and gid == 0 and genre.lower() != "unknown":
+                warnings.append(f"Unknown genre {genre!r}: the model will use 'unknown'. Pick one from the list.")
+            genre_ids = [gid]
+        clean = self.vocab.clean(lyrics or "")
+        bad = self.vocab.outside(lyrics or "")
+        if bad and self.n_tokens:
+            chars = "".join(sorted({c for _, c in bad}))
+            warnings.append(f"Lyrics contain characters the model cannot read ({chars!r}); they are dropped.")
+        return LabelInfo(artist_id, genre_ids, clean, self.vocab.tokenise(clean), warnings)
+
+    # -- y --------------------------------------------------------------------------------------------------
+    def base_y(self, info: LabelInfo, total_length: int, offset: int) -> np.ndarray:
+        """The label vector before the per-window update (window length = the level's sample length)."""
+        genres = list(info.genre_ids) + [-1] * (self.max_bow_genre_size - len(info.genre_ids))
+        y = [int(total_length), int(offset), int(self.sample_length), int(info.artist_id), *genres]
+        if self.n_tokens:
+            toks, _ = relevant_lyric_tokens(info.lyric_tokens, self.n_tokens, total_length, offset,
+                                            self.sample_length)
+            y += toks
+        return np.asarray(y, dtype=np.int64)
+
+    def window_y(self, info: LabelInfo, total_length: int, offset: int, start_tokens: int, raw_to_tokens: int,
+                 n_ctx: int) -> tuple[np.ndarray, list]:
+        """The label vector of the window starting ``start_tokens`` into the level, and its lyric indices."""
+        window_length = n_ctx * raw_to_tokens
+        off = int(offset) + int(start_tokens) * raw_to_tokens
+        genres = list(info.genre_ids) + [-1] * (self.max_bow_genre_size - len(info.genre_ids))
+        y = [int(total_length), off, window_length, int(info.artist_id), *genres]
+        idx: list = []
+        if self.n_tokens:
+            toks, idx = relevant_lyric_tokens(info.lyric_tokens, self.n_tokens, total_length, off, window_length)
+            y += toks
+        return np.asarray(y, dtype=np.int64), idx
