@@ -37,7 +37,8 @@ class JukeboxPrior(nn.Module):
                 cfg.cond_res_scale)])
         if cfg.labels:
             self.y_emb = LabelConditioner(cfg.y_bins, w, cfg.max_bow_genre_size, cfg.n_ctx, cfg.t_bins,
-                                          cfg.min_duration, cfg.max_duration, cfg.sr, include_time=cfg.is_top)
+                                          cfg.min_duration, cfg.max_duration, cfg.sr,
+                                          include_time=cfg.is_top and cfg.min_duration is not None)
         enc = cfg.lyric_encoder
         if cfg.has_lyrics and enc is not None:
             self.prime_prior = AutoregressiveTransformer(
