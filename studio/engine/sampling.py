@@ -103,38 +103,53 @@ class CachedDecoder:
         return out
 
 
-def sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, cond: WindowConditioning,
-                  generators: Sequence[torch.Generator], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
-                  chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,
-                  on_step: Optional[Callable[[int, int], None]] = None, dtype: torch.dtype = torch.float32,
-                  allowed: Optional[slice] = None, record_logits: bool = False):
-    """Sample ``n_new`` tokens after ``context`` (N, P) of the joint sequence.
+def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, cond: WindowConditioning,
+                       generators: Sequence[torch.Generator], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
+                       chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,
+                       dtype: torch.dtype = torch.float32, allowed: Optional[slice] = None,
+                       record_logits: bool = False):
+    """Generator: sample ``n_new`` tokens after ``context`` (N, P) of the joint sequence, yielding the step count
+    after every token; its return value is (tokens (N, n_new), logits (N, n_new, V) or None).
 
-    ``allowed`` restricts the classes drawn (1b_lyrics: music codes only). Returns (tokens (N, n_new), logits
-    (N, n_new, V) or None): the logits are the network's outputs before temperature and filtering.
+    ``allowed`` restricts the classes drawn (1b_lyrics: music codes only). The logits are the network's outputs
+    before temperature and filtering. Raises Cancelled when ``cancel()`` turns true.
     """
     n = context.shape[0]
-    dec = CachedDecoder(prior, n, cond, dtype)
-    dec.prime(context, chunk_size)
+    with torch.no_grad():
+        dec = CachedDecoder(prior, n, cond, dtype)
+        dec.prime(context, chunk_size)
     prev = context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=context.device)
     out, logs = [], []
     for step in range(n_new):
         if cancel is not None and cancel():
             raise Cancelled()
-        logits = dec.forward(prev)[:, -1]  # (N, V)
-        if record_logits:
-            logs.append(logits.float().cpu())
-        scores = logits
-        if allowed is not None:
-            scores = torch.full_like(logits, float("-inf"))
-            scores[:, allowed] = logits[:, allowed]
-        tok = draw(scores, generators, temp, top_k, top_p)
+        with torch.no_grad():
+            logits = dec.forward(prev)[:, -1]  # (N, V)
+            if record_logits:
+                logs.append(logits.float().cpu())
+            scores = logits
+            if allowed is not None:
+                scores = torch.full_like(logits, float("-inf"))
+                scores[:, allowed] = logits[:, allowed]
+            tok = draw(scores, generators, temp, top_k, top_p)
         out.append(tok)
         prev = tok[:, None]
-        if on_step is not None:
-            on_step(step + 1, n_new)
+        yield step + 1
     tokens = torch.stack(out, dim=1) if out else context.new_zeros(n, 0)
     return tokens, (torch.stack(logs, dim=1) if record_logits else None)
+
+
+def sample_window(*args, on_step: Optional[Callable[[int, int], None]] = None, **kwargs):
+    """``iter_sample_window`` run to the end; ``on_step(step, n_new)`` after every token."""
+    gen = iter_sample_window(*args, **kwargs)
+    n_new = args[2] if len(args) > 2 else kwargs["n_new"]
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_step is not None:
+            on_step(step, n_new)
 
 
 @torch.no_grad()

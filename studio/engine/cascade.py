@@ -1,0 +1,298 @@
+"""The whole cascade as a generator of events: top level, then the upsamplers, window by window.
+
+``run_take`` drives a take folder to completion: windows already on disk are skipped, so the same call resumes a
+take that was cancelled, crashed or ran out of memory. Every finished window is written before the next starts.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+import torch
+
+from .alignment import lyric_alignment
+from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone)
+from .modelset import ModelSet
+from .sampling import Cancelled, iter_sample_window
+from .spec import SongSpec, SpecError
+from .takes import Take, TakePlan
+from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
+
+
+class OutOfMemory(RuntimeError):
+    pass
+
+
+def pick_device(spec: SongSpec) -> torch.device:
+    if spec.device == "cuda" or (spec.device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise SpecError("the spec asks for a CUDA GPU but none is available; set device to \"cpu\" or \"auto\".")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def sample_dtype(device: torch.device) -> torch.dtype:
+    """bf16 on GPUs that support it, float32 on CPU."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def song_lengths(spec: SongSpec, models: ModelSet) -> tuple[int, int]:
+    """(samples to generate, rounded to the top hop; total song length for the timing signal), raw samples."""
+    sr, top = models.sr, models.hop_lengths[-1]
+    n = int(spec.seconds * sr) // top * top
+    if n <= 0:
+        raise SpecError(f"{spec.seconds} s is shorter than one top-level token ({top / sr:.3f} s).")
+    prior = models.prior(models.levels - 1)
+    total = int(max(spec.song_seconds or spec.seconds, spec.seconds) * sr)
+    cfg = prior.cfg
+    if cfg.min_duration is not None:
+        total = max(total, int(math.ceil(cfg.min_duration * sr)))
+        if total >= cfg.max_duration * sr:
+            raise SpecError(f"{total / sr:.0f} s is longer than this model can place in a song "
+                            f"({cfg.max_duration:.0f} s); make the song shorter.")
+    return n, total
+
+
+def init_codes(take: Take, models: ModelSet, spec: SongSpec, n_samples: int) -> None:
+    """Create the code arrays (-1 = to sample), filling the priming clip's codes where the spec has one."""
+    n = len(take.plan.candidates)
+    for level in range(models.levels):
+        if take.has_codes(level):
+            continue
+        take.write_codes(level, -np.ones((n, n_samples // models.hop_lengths[level]), dtype=np.int64))
+    if spec.prime is not None and take.plan.kind == "generate":
+        from .priming import prime_codes
+
+        zs = prime_codes(models, spec.prime, n_samples)
+        for level, z in enumerate(zs):
+            codes = take.codes(level)
+            if (codes[:, : z.shape[1]] >= 0).all():
+                continue
+            codes[:, : z.shape[1]] = z[None, 0]
+            take.write_codes(level, codes)
+
+
+class _Clock:
+    """Seconds per token per level, measured as the job runs, for the ETA."""
+
+    def __init__(self):
+        self.t0 = time.monotonic()
+        self.rate: dict[int, float] = {}
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def eta(self, remaining: dict[int, int]) -> float:
+        known = list(self.rate.values())
+        if not known:
+            return float("nan")
+        fallback = max(known)
+        return sum(n * self.rate.get(lv, fallback) for lv, n in remaining.items())
+
+
+class _cpu_threads:
+    """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend."""
+
+    def __init__(self, device: torch.device, width: int):
+        self.n = 1 if device.type == "cpu" and width <= 1024 else None
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        if self.n:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.before)
+
+
+def run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]] = None) -> Iterator[Event]:
+    """Drive ``take`` to completion, yielding events. Resumable: call again on the same folder."""
+    spec = take.spec
+    device = torch.device("cpu")
+    try:
+        device = pick_device(spec)
+        width = models.prior(models.levels - 1).cfg.width
+    except Exception:  # reported by _run_take below
+        width = 0
+    with _cpu_threads(device, width):
+        yield from _run_take(take, models, cancel)
+
+
+def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]) -> Iterator[Event]:
+    spec, plan = take.spec, take.plan
+    cancel = cancel or (lambda: False)
+    try:
+        device = pick_device(spec)
+        models.to(device)
+        dtype = sample_dtype(device)
+        n_samples, total_length = song_lengths(spec, models)
+        init_codes(take, models, spec, n_samples)
+        take.set_status("running")
+        yield from _run_levels(take, models, spec, plan, device, dtype, total_length, cancel)
+    except Cancelled:
+        take.set_status("cancelled")
+        yield JobDone(str(take.path), cancelled=True)
+        return
+    except (SpecError, ValueError, OutOfMemory, FileNotFoundError, RuntimeError) as exc:
+        take.set_status("failed", str(exc))
+        yield JobDone(str(take.path), error=str(exc))
+        return
+    take.set_status("done")
+    yield JobDone(str(take.path))
+
+
+def _plan_windows(take, models, plan, spec):
+    todo, tokens = {}, {}
+    for level in plan.levels:
+        prior_cfg = models.prior(level).cfg
+        codes = take.codes(level)
+        total = codes.shape[1]
+        lo, hi = 0, total
+        if plan.range_seconds is not None and level != models.levels - 1:
+            lo = int(plan.range_seconds[0] * models.sr) // models.hop_lengths[level]
+            hi = min(total, -(-int(plan.range_seconds[1] * models.sr) // models.hop_lengths[level]))
+            up = prior_cfg.cond_upsample
+            lo = lo // up * up
+        hop = max(1, int(spec.hop_fraction[level] * prior_cfg.n_ctx))
+        wins = level_windows(total, prior_cfg.n_ctx, hop, lo, hi)
+        todo[level] = wins
+        tokens[level] = total
+    return todo, tokens
+
+
+def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
+    windows, tokens = _plan_windows(take, models, plan, spec)
+    yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
+                     tokens, len(plan.candidates))
+    clock = _Clock()
+
+    def remaining_tokens(from_level, from_window):
+        rem = {}
+        for lv in plan.levels:
+            codes = take.codes(lv)
+            ws = windows[lv]
+            start = from_window if lv == from_level else 0
+            if plan.levels.index(lv) < plan.levels.index(from_level):
+                continue
+            rem[lv] = sum((w.end - w.start) - sampled_prefix(codes, w) for w in ws[start:])
+        return rem
+
+    warned = set()
+    for level in plan.levels:
+        prior = models.prior(level)
+        _cast_for_sampling(prior, dtype)
+        info = prior.resolve_labels(spec.artist, spec.genre, spec.lyrics)
+        for msg in info.warnings:
+            if msg not in warned:
+                warned.add(msg)
+                yield Warning_(msg)
+        codes = take.codes(level)
+        upper = take.codes(level + 1) if level + 1 < models.levels else None
+        ws = windows[level]
+        for wi, w in enumerate(ws):
+            have = sampled_prefix(codes, w)
+            if have >= w.end - w.start:
+                continue
+            n_new = (w.end - w.start) - have
+            rem = remaining_tokens(level, wi)
+            t_win = time.monotonic()
+
+            def progress(step, n_steps, _wi=wi, _rem=rem):
+                left = dict(_rem)
+                left[level] = left.get(level, 0) - step * n_new // max(1, n_steps)
+                return Progress(level, _wi, len(ws), step, n_steps, clock.elapsed(), clock.eta(left))
+
+            new = yield from _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper,
+                                                    info, total_length, device, dtype, cancel, progress)
+            codes[:, w.start + have:w.end] = new
+            take.write_codes(level, codes)
+            take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
+            take.save()
+            clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
+            yield WindowDone(level, wi, len(ws), w.start, w.end, codes.copy())
+        audio = _decode(models, codes, level)
+        take.write_audio(level, audio)
+        if level not in take.record.levels_done:
+            take.record.levels_done.append(level)
+        take.save()
+        yield LevelDone(level, codes.copy(), audio, models.sr)
+        if level == models.levels - 1 and prior.cfg.alignment_layer is not None and info.lyric_tokens:
+            mats = lyric_alignment(prior, np.maximum(codes, 0), info, total_length, 0, spec.hop_fraction[level])
+            take.write_alignment(mats, [info.lyrics_clean] * len(mats))
+            yield AlignmentReady(tuple(mats), tuple([info.lyrics_clean] * len(mats)))
+
+
+def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper, info, total_length, device,
+                           dtype, cancel, progress):
+    """Sample one window for every candidate in batches of the level's limit; halves the batch on GPU OOM."""
+    cfg = prior.cfg
+    cands = take.plan.candidates
+    limit = max(1, int(spec.max_batch[level]))
+    result = np.zeros((len(cands), n_new), dtype=np.int64)
+    rows_all = list(range(len(cands)))
+    i = 0
+    while i < len(rows_all):
+        rows = rows_all[i:i + limit]
+        try:
+            cond, _ = window_conditioning(prior, info, w, total_length, 0, upper, rows, device)
+            ctx = torch.from_numpy(codes[rows, w.start:w.start + have]).to(device)
+            if cfg.single_enc_dec:
+                y_np, _ = prior._labeller().window_y(info, total_length, 0, w.start, cfg.raw_to_tokens, cfg.n_ctx)
+                lyr = torch.from_numpy(y_np[4 + cfg.max_bow_genre_size:]).to(device)
+                ctx = torch.cat([lyr[None].expand(len(rows), -1), ctx + cfg.n_vocab], dim=1)
+            gens = [torch.Generator(device=device).manual_seed(seed_for(take.record.seed, level, w.start, cands[r]))
+                    for r in rows]
+            allowed = slice(cfg.n_vocab, None) if cfg.single_enc_dec else None
+            n_batches = -(-len(cands) // limit)
+            done_before = (i // limit) * n_new
+            gen = iter_sample_window(prior, ctx, n_new, cond, gens, float(spec.temperature[level]), spec.top_k,
+                                     spec.top_p, spec.chunk_size, cancel, dtype, allowed)
+            while True:
+                try:
+                    step = next(gen)
+                except StopIteration as stop:
+                    toks, _ = stop.value
+                    break
+                yield progress(done_before + step, n_batches * n_new)
+            if cfg.single_enc_dec:
+                toks = toks - cfg.n_vocab
+            result[rows] = toks.cpu().numpy()
+            i += len(rows)
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            if limit == 1:
+                raise OutOfMemory(f"out of GPU memory at level {level} even with one candidate at a time; "
+                                  f"close other GPU programs or use a smaller model. The take is saved up to the "
+                                  f"last window: resume it later.") from None
+            limit = max(1, limit // 2)
+            yield Warning_(f"out of GPU memory at level {level}: retrying with batches of {limit}")
+    return result
+
+
+def _cast_for_sampling(prior, dtype):
+    """bf16 sampling: cast the transformer's projection weights once, not on every call."""
+    if dtype == torch.float32 or getattr(prior, "_sampling_dtype", torch.float32) == dtype:
+        return
+    from .transformer import Conv1D
+
+    for m in prior.prior.modules():
+        if isinstance(m, Conv1D):
+            m.to(dtype)
+    prior._sampling_dtype = dtype
+
+
+@torch.no_grad()
+def _decode(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
+    """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio in [-1, 1]."""
+    vq = models.vqvae
+    device = next(vq.parameters()).device
+    z = torch.from_numpy(np.maximum(codes, 0)).to(device)
+    audio = vq.decode([z], start_level=level).float().clamp(-1, 1).cpu().numpy()
+    hop = models.hop_lengths[level]
+    mask = np.repeat(codes >= 0, hop, axis=1)
+    return (audio * mask).astype(np.float32)
