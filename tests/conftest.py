@@ -36,3 +36,27 @@ def ids_env(monkeypatch, reference_dir):
     """Point the engine at the official id tables the way a user's JUKEBOX_IDS_DIR would."""
     monkeypatch.setenv("JUKEBOX_IDS_DIR", str(IDS))
     return IDS
+
+
+def tiny_model_set(top: str = "prior_5b_lyrics"):
+    """The reference's tiny VQ-VAE, upsamplers and a tiny top prior as one ModelSet (None without fixtures).
+
+    ``top`` is prior_5b, prior_5b_lyrics or prior_1b_lyrics. Audio at 44.1 kHz; one top window is 64 tokens
+    (0.19 s); a song of 16384 samples (0.37 s) runs all three levels in a few seconds on one CPU thread.
+    """
+    if not FIXTURES.is_dir():
+        return None
+    from studio.engine.modelset import ModelSet
+
+    return ModelSet(FIXTURES / "vqvae" / "checkpoint.pth.tar",
+                    {0: FIXTURES / "upsampler_level_0" / "checkpoint.pth.tar",
+                     1: FIXTURES / "upsampler_level_1" / "checkpoint.pth.tar",
+                     2: FIXTURES / top / "checkpoint.pth.tar"}, name=f"tiny-{top}", ids_dir=IDS)
+
+
+@pytest.fixture
+def tiny_models():
+    ms = tiny_model_set()
+    if ms is None:
+        pytest.skip(f"reference fixtures not found at {FIXTURES} (needed for the tiny model)")
+    return ms
