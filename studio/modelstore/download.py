@@ -65,6 +65,13 @@ def accept_licence(models_dir: Path) -> str:
     return s.licence_accepted_at
 
 
+def _folder_acceptance(folder: Path) -> Optional[str]:
+    try:
+        return (Manifest.load(folder).licence or {}).get("accepted_at")
+    except Exception:
+        return None
+
+
 def _find_sibling(models_dir: Path, folder: Path, spec: FileSpec) -> Optional[tuple]:
     """A complete copy of a shared file (VQ-VAE, upsamplers) in another model folder: (path, FileEntry)."""
     if spec.path not in shared_paths() or not models_dir.is_dir():
@@ -115,7 +122,7 @@ def download_model(name: str, models_dir: Optional[Path] = None, *, to: Optional
     if accept:
         accepted_at = accept_licence(models_dir)
     elif licence_accepted(models_dir, folder):
-        accepted_at = Settings.load(models_dir).licence_accepted_at or now_iso()
+        accepted_at = Settings.load(models_dir).licence_accepted_at or _folder_acceptance(folder) or now_iso()
     else:
         raise LicenceNotAccepted(f"the {name} files are under OpenAI's noncommercial licence, not yet accepted here",
                                  "read it ('studio models licence') and download again with --accept-licence, "

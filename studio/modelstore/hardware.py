@@ -107,8 +107,14 @@ def _meminfo_available() -> tuple[int, int]:
             info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f if line.split()[1:]}
         return info.get("MemAvailable", info.get("MemFree", 0)), info.get("MemTotal", 0)
     except OSError:  # not Linux: fall back to what sysconf knows
-        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-        avail = os.sysconf("SC_AVPHYS_PAGES") if hasattr(os, "sysconf") else pages
+        try:
+            pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return 0, 0
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES")
+        except (ValueError, OSError):
+            avail = pages // 2  # unknown: assume half is free
         return avail * size, pages * size
 
 
@@ -161,7 +167,8 @@ def preferred_dtypes(memory: DeviceMemory) -> tuple:
 def plan_level(cfg: PriorConfig, memory: DeviceMemory, dtypes: Optional[tuple] = None) -> LevelPlan:
     """Recommend a dtype and batch for one level: the first preferred dtype that fits at batch 1."""
     choices = dtypes or preferred_dtypes(memory)
-    chosen = next((d for d in choices if max_batch(cfg, d, memory) >= 1), choices[-1] if memory.is_gpu else "bf16")
+    fitting = [d for d in choices if max_batch(cfg, d, memory) >= 1]
+    chosen = fitting[0] if fitting else min(choices, key=lambda d: estimate(cfg, 1, d).total)  # report the least need
     one = estimate(cfg, 1, chosen)
     return LevelPlan(cfg.level, LEVEL_ROLES.get(cfg.level, f"level {cfg.level}"), n_params(cfg), chosen,
                      max_batch(cfg, chosen, memory), one.total, one.kv_cache + one.activations)

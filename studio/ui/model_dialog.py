@@ -64,6 +64,7 @@ class ModelDialog(QDialog):
         self.extra_dirs: list = []
         self._memory = memory
         self._jobs: dict = {}  # name -> (thread, worker)
+        self._jobs_pending_hardware = False  # the model choice changed while a hardware check ran
         self._build(mirror)
         self.refresh()
         self._update_buttons()
@@ -179,13 +180,6 @@ class ModelDialog(QDialog):
         self._jobs[name] = (thread, worker)
         thread.start()
 
-    def _job_ended(self, name: str) -> None:
-        thread, worker = self._jobs.pop(name, (None, None))
-        if thread is not None:
-            thread.deleteLater()
-            worker.deleteLater()
-        self._update_buttons()
-
     def _failed(self, name: str, message: str) -> None:
         self.status_label.setText(message)
         self.refresh()
@@ -265,18 +259,38 @@ class ModelDialog(QDialog):
             return
 
         def job(report, cancelled):
-            return "\n".join(hardware.plan_model(name, memory or hardware.available_memory()).summary_lines())
+            return name, "\n".join(hardware.plan_model(name, memory or hardware.available_memory()).summary_lines())
 
         self._start("hardware", job, self._hardware_done)
 
-    def _hardware_done(self, text: str) -> None:
+    def _hardware_done(self, result: tuple) -> None:
+        name, text = result
         self.hardware_text.setPlainText(text)
         self.hardware_ready.emit(text)
+        if name != self.model_combo.currentText():  # the choice changed while this ran: check again once it ends
+            self._jobs_pending_hardware = True
 
-    def done(self, result: int) -> None:
-        """Closing cancels running jobs and waits for their threads (cooperative; nothing is terminated)."""
+    def _job_ended(self, name: str) -> None:
+        thread, worker = self._jobs.pop(name, (None, None))
+        if thread is not None:
+            thread.deleteLater()
+            worker.deleteLater()
+        self._update_buttons()
+        if name == "hardware" and self._jobs_pending_hardware:
+            self._jobs_pending_hardware = False
+            self.refresh_hardware()
+
+    def stop_jobs(self) -> None:
+        """Cancel running jobs and wait for their threads (cooperative; nothing is terminated)."""
         for thread, worker in list(self._jobs.values()):
             worker.cancel()
             thread.quit()
             thread.wait(10000)
+
+    def done(self, result: int) -> None:
+        self.stop_jobs()
         super().done(result)
+
+    def closeEvent(self, event) -> None:
+        self.stop_jobs()
+        super().closeEvent(event)

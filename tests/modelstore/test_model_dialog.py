@@ -54,3 +54,5 @@ def test_dialog_cancel_keeps_the_partial_file(qtbot, serve, models_dir, fake_ids
     assert list((models_dir / "5b").rglob("*.part"))
     assert dlg.status_of("5b") == "missing"
     qtbot.waitUntil(lambda: dlg.download_button.isEnabled(), timeout=5000)
+    dlg.close()
+    assert dlg._jobs == {} or all(t.isFinished() for t, _ in dlg._jobs.values())
