@@ -1,0 +1,192 @@
+"""Windowed sampling through all three levels, takes on disk, cancel and resume, continue, upsample."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.engine.cascade import run_take
+from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, WindowDone)
+from studio.engine.jobs import continue_take, new_take, upsample_take
+from studio.engine.spec import SongSpec, SpecError
+from studio.engine.takes import Take, interrupted_takes
+from studio.engine.windows import level_windows, window_starts
+from tests.sampler.conftest import SPEC, TINY_SECONDS
+
+
+def run(take, models, cancel=None):
+    return list(run_take(take, models, cancel))
+
+
+def test_window_schedules_match_reference(fixtures_dir):
+    man = json.loads((fixtures_dir / "manifest.json").read_text())
+    for level, sched in man["e2e_5b_ancestral"]["windows"].items():
+        assert window_starts(sched["total_tokens"], 64, sched["hop_length"]) == sched["starts"]
+    assert window_starts(6890, 6144, 768) == [0, 746]  # REFERENCE §4, 1b_lyrics at 20 s
+    assert window_starts(27560, 8192, 4096)[-1] == 27560 - 8192
+
+
+def test_e2e_codes_decode_to_reference_audio(fixtures_dir, tiny_models):
+    import torch
+    for case in ["e2e_5b_ancestral", "e2e_5b_lyrics_ancestral", "e2e_1b_lyrics_ancestral"]:
+        d = np.load(fixtures_dir / case / "result.npz")
+        for level in range(3):
+            x = tiny_models.vqvae.decode([torch.from_numpy(d[f"zs_l{level}"])], start_level=level).numpy()
+            np.testing.assert_allclose(x, d[f"x_l{level}"][..., 0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("top,case", [("prior_5b_lyrics", "e2e_5b_lyrics_ancestral"),
+                                      ("prior_1b_lyrics", "e2e_1b_lyrics_ancestral")])
+def test_lyric_alignment_matches_reference(fixtures_dir, top, case):
+    from studio.engine.alignment import lyric_alignment
+    from tests.conftest import tiny_model_set
+    prior = tiny_model_set(top).prior(2)
+    d = np.load(fixtures_dir / case / "result.npz")
+    metas = json.loads((fixtures_dir / "manifest.json").read_text())["metas"]
+    for i, m in enumerate(metas):
+        info = prior.resolve_labels(m["artist"], m["genre"], m["lyrics"])
+        got = lyric_alignment(prior, d["zs_l2"][i:i + 1], info, m["total_length"], 0, 0.125)[0]
+        np.testing.assert_allclose(got, d[f"alignment_item{i}"], atol=1e-5)
+
+
+def test_full_cascade_writes_take_and_events_in_order(tiny_models, tmp_path):
+    spec = SongSpec(seconds=TINY_SECONDS, candidates=2, **SPEC)
+    take = new_take(spec, tmp_path / "t", tiny_models)
+    events = run(take, tiny_models)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is JobPlanned and kinds[-1] is JobDone and not events[-1].error
+    levels_done = [e.level for e in events if isinstance(e, LevelDone)]
+    assert levels_done == [2, 1, 0]
+    assert kinds.index(AlignmentReady) == kinds.index(LevelDone) + 1  # right after the top level
+    plan = events[0]
+    n_windows = {lv: len(w) for lv, w in plan.windows.items()}
+    assert n_windows == {2: 9, 1: 15, 0: 63}
+    assert sum(isinstance(e, WindowDone) for e in events) == 87
+    prog = [e for e in events if isinstance(e, Progress)]
+    assert all(0 < p.step <= p.n_steps for p in prog) and prog[-1].eta == pytest.approx(0, abs=0.5)
+    back = Take.load(take.path)
+    assert back.record.status == "done" and back.record.levels_done == [2, 1, 0]
+    for level, n in [(2, 128), (1, 512), (0, 2048)]:
+        codes = back.codes(level)
+        assert codes.shape == (2, n) and codes.min() >= 0 and codes.max() < 256
+        for c in range(2):
+            audio, sr = sf.read(back.audio_path(level, c))
+            assert sr == 44100 and len(audio) == 16384
+    mat, lyr = back.alignment(0)
+    assert mat.shape == (128, len("I met a traveller from an antique land"))
+    assert np.allclose(mat[:, :16].sum(1), 1.0, atol=1e-4)  # every music token attends over the lyric window
+
+
+def test_same_seed_same_take_different_seed_differs(tiny_models, tmp_path):
+    spec = dict(seconds=TINY_SECONDS, candidates=2, levels="top", **SPEC)
+    a = new_take(SongSpec(**spec), tmp_path / "a", tiny_models)
+    b = new_take(SongSpec(**spec), tmp_path / "b", tiny_models)
+    c = new_take(SongSpec(**{**spec, "seed": 12}), tmp_path / "c", tiny_models)
+    for t in (a, b, c):
+        run(t, tiny_models)
+    assert (a.codes(2) == b.codes(2)).all()
+    assert (a.codes(2) != c.codes(2)).mean() > 0.5
+
+
+def test_cancel_mid_window_then_resume_equals_uninterrupted(tiny_models, tmp_path):
+    spec = dict(seconds=TINY_SECONDS, candidates=2, levels="top", **SPEC)
+    ref = new_take(SongSpec(**spec), tmp_path / "ref", tiny_models)
+    run(ref, tiny_models)
+
+    take = new_take(SongSpec(**spec), tmp_path / "cut", tiny_models)
+    steps = {"n": 0}
+
+    def cancel():
+        steps["n"] += 1
+        return steps["n"] > 100  # inside the fourth top window
+
+    events = run(take, tiny_models, cancel)
+    assert events[-1].cancelled
+    cut = Take.load(take.path)
+    assert cut.record.status == "cancelled"
+    assert 0 < (cut.codes(2) >= 0).sum() < cut.codes(2).size
+    assert [t.path for t in interrupted_takes(tmp_path)] == [cut.path]
+    events = run(cut, tiny_models)
+    assert not events[-1].cancelled and not events[-1].error
+    assert (Take.load(take.path).codes(2) == ref.codes(2)).all()
+
+
+def test_upsampling_one_candidate_equals_its_share_of_the_batch(tiny_models, tmp_path):
+    full = new_take(SongSpec(seconds=TINY_SECONDS, candidates=2, **SPEC), tmp_path / "full", tiny_models)
+    run(full, tiny_models)
+    top = new_take(SongSpec(seconds=TINY_SECONDS, candidates=2, levels="top", **SPEC), tmp_path / "top",
+                   tiny_models)
+    run(top, tiny_models)
+    child = upsample_take(Take.load(top.path), tmp_path / "up", tiny_models, candidates=[1])
+    events = run(child, tiny_models)
+    assert [e.level for e in events if isinstance(e, LevelDone)] == [1, 0]
+    for level in (1, 0):
+        assert (child.codes(level)[0] == full.codes(level)[1]).all()
+    assert child.record.parent == top.record.id
+
+
+def test_upsample_only_a_range(tiny_models, tmp_path):
+    top = new_take(SongSpec(seconds=TINY_SECONDS, candidates=1, levels="top", **SPEC), tmp_path / "top",
+                   tiny_models)
+    run(top, tiny_models)
+    child = upsample_take(top, tmp_path / "r", tiny_models, [0], range_seconds=[0.1, 0.2])
+    run(child, tiny_models)
+    c1 = child.codes(1)[0]
+    lo, hi = int(0.1 * 44100) // 32, -(-int(0.2 * 44100) // 32)
+    assert (c1[lo:hi] >= 0).all()  # the range is upsampled
+    assert (c1 < 0).sum() > 0  # and not the whole song
+    audio, _ = sf.read(child.audio_path(0, 0))
+    assert np.abs(audio[: int(0.02 * 44100)]).max() == 0  # silence outside what was upsampled
+
+
+def test_continue_extends_and_keeps_parent(tiny_models, tmp_path):
+    short = new_take(SongSpec(seconds=8192 / 44100, candidates=2, levels="top", **SPEC), tmp_path / "s",
+                     tiny_models)
+    run(short, tiny_models)
+    cont = continue_take(short, TINY_SECONDS, tmp_path / "c", tiny_models, candidates=[1])
+    run(cont, tiny_models)
+    codes = cont.codes(2)
+    assert codes.shape == (1, 128) and codes.min() >= 0
+    assert (codes[0, :64] == short.codes(2)[1]).all()
+    with pytest.raises(SpecError, match="longer than its parent"):
+        continue_take(short, 0.1, tmp_path / "bad", tiny_models)
+
+
+def test_primed_run_keeps_the_prompt_codes(fixtures_dir, tmp_path):
+    from tests.conftest import tiny_model_set
+    models = tiny_model_set("prior_1b_lyrics")
+    d = np.load(fixtures_dir / "e2e_1b_lyrics_primed" / "result.npz")
+    clip = tmp_path / "mine.wav"
+    pad = np.zeros(4410, dtype=np.float32)  # the clip starts 0.1 s into the user's file
+    sf.write(clip, np.concatenate([pad, d["x_prompt"][0, :, 0]]), 44100, subtype="FLOAT")
+    spec = SongSpec(seconds=TINY_SECONDS, candidates=1, prime={"file": str(clip), "start": 0.1}, **SPEC)
+    take = new_take(spec, tmp_path / "p", models)
+    events = run(take, models)
+    assert not events[-1].error
+    for level, n in [(2, 32), (1, 128), (0, 512)]:
+        got = take.codes(level)[0, :n]
+        assert (got != d[f"prompt_zs_l{level}"][0]).mean() <= 1 / 32
+        assert (take.codes(level) >= 0).all()
+
+
+def test_bad_specs_fail_with_clear_messages(tiny_models, tmp_path):
+    with pytest.raises(SpecError, match="seconds"):
+        SongSpec.from_dict({"artist": "x"})
+    with pytest.raises(SpecError, match="unknown spec keys: colour"):
+        SongSpec.from_dict({"seconds": 1, "colour": "red"})
+    with pytest.raises(SpecError, match="temperature"):
+        SongSpec(seconds=1, temperature=[1, 2])
+    spec = SongSpec(seconds=TINY_SECONDS, **{**SPEC, "song_seconds": 700})
+    take = new_take(spec, tmp_path / "long", tiny_models)
+    events = run(take, tiny_models)
+    assert "longer than this model" in events[-1].error
+    assert Take.load(take.path).record.status == "failed"
+
+
+def test_unknown_artist_warns_and_falls_back(tiny_models, tmp_path):
+    from studio.engine.events import Warning_
+    spec = SongSpec(seconds=8192 / 44100, levels="top", **{**SPEC, "artist": "Nobody At All"})
+    events = run(new_take(spec, tmp_path / "w", tiny_models), tiny_models)
+    assert any(isinstance(e, Warning_) and "Unknown artist" in e.message for e in events)
+    assert not events[-1].error
