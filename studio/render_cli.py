@@ -32,10 +32,10 @@ def fmt_time(seconds: float) -> str:
 class TerminalReporter:
     """Turns sampler events into one updating progress line plus messages."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False):
-        self.stream, self.quiet = stream, quiet
+    def __init__(self, stream=None, quiet: bool = False):
+        self.stream, self.quiet = stream or sys.stderr, quiet
         self.last = 0.0
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
 
     def __call__(self, ev) -> None:
         if isinstance(ev, Warning_):
