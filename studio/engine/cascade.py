@@ -275,8 +275,9 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
 
 
 def _cast_for_sampling(prior, dtype):
-    """bf16 sampling: cast the transformer's projection weights once, not on every call."""
-    if dtype == torch.float32 or getattr(prior, "_sampling_dtype", torch.float32) == dtype:
+    """Cast the transformer's projection weights to the sampling dtype once, not on every call (fp16-stored
+    official weights become exact fp32 on CPU, bf16 on GPU)."""
+    if getattr(prior, "_sampling_dtype", None) == dtype:
         return
     from .transformer import Conv1D
 

@@ -53,9 +53,11 @@ class Conv1D(nn.Module):
             nn.init.normal_(self.w, std=0.02 * init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape[:-1] + (self.n_out,)
-        out = torch.addmm(self.b.to(x.dtype), x.reshape(-1, x.shape[-1]), self.w.to(x.dtype))
-        return out.view(shape)
+        w, b = self.w, self.b
+        if w.dtype != x.dtype:
+            w, b = w.to(x.dtype), b.to(x.dtype)
+        out = torch.addmm(b, x.reshape(-1, x.shape[-1]), w)
+        return out.view(x.shape[:-1] + (self.n_out,))
 
 
 class LayerNorm(nn.LayerNorm):
@@ -162,6 +164,12 @@ class FactoredAttention(nn.Module):
             return self.c_proj(self._attend(q, ks, vs, None))
         lo = {ROW: (t0 // bc) * bc, PREV_BLOCK: max(t0 // bc - 1, 0) * bc}.get(self.func, 0)
         hi = min(t1, self.prime_len) if self.func == PRIME else t1
+        if n_new == 1:  # one position: the key range alone is the mask
+            if self.func == PREV_BLOCK:
+                if t0 < bc:  # the first block sees nothing
+                    return self.c_proj(torch.zeros_like(q))
+                hi = lo + bc
+            return self.c_proj(self._attend(q, cache["k"][:, lo:hi], cache["v"][:, lo:hi], None))
         qpos = torch.arange(t0, t1, device=x.device)
         kpos = torch.arange(lo, hi, device=x.device)
         mask = _allowed(self.func, qpos, kpos, bc, self.prime_len)

@@ -1,0 +1,86 @@
+"""Measuring the sampler on this machine: ms per decode step and priming time per prior, and projections.
+
+Used by ``studio bench`` (an ETA before a job starts) and by ``benchmarks/sampler_speed.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .cascade import _cast_for_sampling
+from .configs import PriorConfig
+from .prior import JukeboxPrior
+from .sampling import CachedDecoder, WindowConditioning, draw
+
+
+def random_prior(cfg: PriorConfig, device: torch.device) -> JukeboxPrior:
+    with torch.device("meta"):
+        prior = JukeboxPrior(cfg)
+    prior = prior.to_empty(device=device)
+    with torch.no_grad():
+        for p in prior.parameters():
+            p.normal_(0, 0.02)
+        for b in prior.buffers():
+            b.zero_()
+    return prior.eval()
+
+
+def synthetic_conditioning(prior: JukeboxPrior, n: int, device) -> WindowConditioning:
+    cfg = prior.cfg
+    y = torch.zeros(n, cfg.y_len, dtype=torch.long, device=device)
+    y[:, 0] = int((cfg.min_duration or 60) * cfg.sr) + 1
+    y[:, 2] = cfg.sample_length
+    z_cond = None if cfg.is_top else torch.zeros(n, cfg.n_ctx // cfg.cond_upsample, dtype=torch.long, device=device)
+    with torch.no_grad():
+        return WindowConditioning(*prior.conditioning(y, z_cond, n, device))
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float):
+    cfg = prior.cfg
+    _cast_for_sampling(prior, dtype)
+    cond = synthetic_conditioning(prior, batch, device)
+    hop = int(hop_fraction * cfg.n_ctx)
+    steps = max(1, min(steps, cfg.n_ctx_total // 2 - 2))
+    n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)  # time the steps at the window's end
+    ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
+    dec = CachedDecoder(prior, batch, cond, dtype)
+    sync(device)
+    t0 = time.perf_counter()
+    dec.prime(ctx)
+    sync(device)
+    prime_s = time.perf_counter() - t0
+    gens = [torch.Generator(device=device).manual_seed(i) for i in range(batch)]
+    prev = ctx[:, -1:]
+    for i in range(steps + 2):  # two warm-up steps
+        if i == 2:
+            sync(device)
+            t0 = time.perf_counter()
+        with torch.no_grad():
+            logits = dec.forward(prev)[:, -1]
+        prev = draw(logits, gens, 0.99)[:, None]
+    sync(device)
+    ms = (time.perf_counter() - t0) / steps * 1000
+    return {"prior": name, "device": str(device), "dtype": str(dtype).replace("torch.", ""), "batch": batch,
+            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(prime_s, 3),
+            "n_ctx": cfg.n_ctx, "width": cfg.width, "depth": cfg.depth}
+
+
+def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction: list, keys: dict,
+                      seconds: float = 60.0) -> float:
+    """Wall seconds to sample ``seconds`` of audio through the levels in ``keys`` (level -> figure key), with
+    the windowing of the sampler: every token once, plus one priming pass per window after the first."""
+    total = 0.0
+    for level, key in keys.items():
+        f = figs[key]
+        tokens = int(seconds * sr) // hops[level]
+        hop = int(hop_fraction[level] * n_ctx[level])
+        windows = max(1, -(-(tokens - n_ctx[level]) // hop) + 1)
+        total += tokens * f["ms_per_step"] / 1000 + (windows - 1) * f["prime_s"]
+    return total
