@@ -232,7 +232,9 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     """Sample one window for every candidate in batches of the level's limit; halves the batch on GPU OOM."""
     cfg = prior.cfg
     cands = take.plan.candidates
-    limit = max(1, int(spec.max_batch[level]))
+    limit = batch_limit(prior, int(spec.max_batch[level]), device, dtype, spec.chunk_size)
+    if limit < min(len(cands), int(spec.max_batch[level])):
+        yield Warning_(f"level {level}: {limit} candidate(s) at a time fit in the free memory of {device}")
     result = np.zeros((len(cands), n_new), dtype=np.int64)
     rows_all = list(range(len(cands)))
     i = 0
@@ -272,6 +274,26 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
             limit = max(1, limit // 2)
             yield Warning_(f"out of GPU memory at level {level}: retrying with batches of {limit}")
     return result
+
+
+def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
+    """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample
+    against the device's free memory (with a 10 % margin). Raises OutOfMemory, before sampling, if none fits."""
+    from ..modelstore.hardware import available_memory, estimate
+
+    name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+    one = estimate(prior.cfg, 1, name, chunk_size or prior.cfg.n_ctx_total, vqvae=None)
+    per_sample = one.kv_cache + one.activations
+    if device.type == "cuda":
+        free = torch.cuda.mem_get_info(device)[0]
+    else:
+        free = available_memory("cpu").available
+    fit = int(free * 0.9 // max(1, per_sample))
+    if fit < 1:
+        raise OutOfMemory(f"level {prior.cfg.level} needs about {per_sample / 2**30:.1f} GiB per candidate but "
+                          f"{device} has {free / 2**30:.1f} GiB free; close other programs or use a smaller "
+                          f"model. The take is saved; resume it when memory is free.")
+    return max(1, min(wanted, fit))
 
 
 def _cast_for_sampling(prior, dtype):

@@ -190,3 +190,28 @@ def test_unknown_artist_warns_and_falls_back(tiny_models, tmp_path):
     events = run(new_take(spec, tmp_path / "w", tiny_models), tiny_models)
     assert any(isinstance(e, Warning_) and "Unknown artist" in e.message for e in events)
     assert not events[-1].error
+
+
+def test_memory_check_limits_batch_and_refuses_before_sampling(tiny_models, tmp_path, monkeypatch):
+    import studio.modelstore.hardware as hw
+    from studio.engine.events import Warning_
+    real = hw.available_memory
+    prior = tiny_models.prior(2)
+    est = hw.estimate(prior.cfg, 1, "fp32", prior.cfg.n_ctx_total, vqvae=None)
+    per = est.kv_cache + est.activations
+
+    def tight(device=None):
+        m = real(device)
+        return hw.DeviceMemory(m.device, m.name, int(per * 2.5 / 0.9), m.total)
+    monkeypatch.setattr(hw, "available_memory", tight)
+    spec = SongSpec(seconds=8192 / 44100, candidates=4, levels="top", **SPEC)
+    take = new_take(spec, tmp_path / "m", tiny_models)
+    events = run(take, tiny_models)
+    assert any(isinstance(e, Warning_) and "2 candidate(s) at a time" in e.message for e in events)
+    assert not events[-1].error and (take.codes(2) >= 0).all()
+
+    monkeypatch.setattr(hw, "available_memory", lambda device=None: hw.DeviceMemory("cpu", "CPU RAM", 10, 10))
+    take = new_take(spec, tmp_path / "n", tiny_models)
+    events = run(take, tiny_models)
+    assert "GiB per candidate" in events[-1].error and "resume" in events[-1].error
+    assert Take.load(take.path).record.status == "failed"
