@@ -59,6 +59,15 @@ class Dataset:
             audio = audio.mean(axis=1)
         return audio, sr, item
 
+    def _read(self, item: dict, start: int, frames: int) -> np.ndarray:
+        import soundfile as sf
+
+        path = self.root / item["path"]
+        if not path.is_file():
+            raise DataBuildError(f"{path} listed in items.jsonl is missing. Fix: rebuild the set into a new folder.")
+        audio, _ = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
+        return audio.mean(axis=1)  # (frames,)
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, int, dict]]:
         for i in range(len(self.items)):
             yield self.load(i)
@@ -87,11 +96,12 @@ class Dataset:
         produced = 0
         while count is None or produced < count:
             index = rng.choices(range(len(self.items)), weights=weights)[0]
-            audio, sr, item = self.load(index)
+            item = self.items[index]
+            sr, total = item["sr"], int(round(item["seconds"] * item["sr"]))
             n = int(round(seconds * sr))
-            start = rng.randrange(0, max(len(audio) - n, 0) + 1)
+            start = rng.randrange(0, max(total - n, 0) + 1)
             window = np.zeros(n, np.float32)
-            piece = audio[start:start + n]
+            piece = self._read(item, start, n)  # only the window is read from disk
             window[: len(piece)] = piece
             t0, t1 = start / sr, start / sr + seconds
             timing = [[max(a, t0) - t0, min(b, t1) - t0, w] for a, b, w in item["lyric_timing"] if b > t0 and a < t1]
