@@ -232,7 +232,8 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     """Sample one window for every candidate in batches of the level's limit; halves the batch on GPU OOM."""
     cfg = prior.cfg
     cands = take.plan.candidates
-    limit = batch_limit(prior, int(spec.max_batch[level]), device, dtype, spec.chunk_size)
+    chunk = priming_chunk(cfg, spec.chunk_size)
+    limit = batch_limit(prior, int(spec.max_batch[level]), device, dtype, chunk)
     if limit < min(len(cands), int(spec.max_batch[level])):
         yield Warning_(f"level {level}: {limit} candidate(s) at a time fit in the free memory of {device}")
     result = np.zeros((len(cands), n_new), dtype=np.int64)
@@ -253,7 +254,7 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
             n_batches = -(-len(cands) // limit)
             done_before = (i // limit) * n_new
             gen = iter_sample_window(prior, ctx, n_new, cond, gens, float(spec.temperature[level]), spec.top_k,
-                                     spec.top_p, spec.chunk_size, cancel, dtype, allowed)
+                                     spec.top_p, chunk, cancel, dtype, allowed)
             while True:
                 try:
                     step = next(gen)
@@ -276,14 +277,31 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     return result
 
 
+PRIMING_CHUNK = 2048
+
+
+def dense_kv_bytes(prior, dtype: torch.dtype) -> int:
+    """KV cache of one candidate as CachedDecoder allocates it: every self-attention layer keeps keys and values
+    for the whole window (reads are sparse: a step touches only its row, column or previous block)."""
+    cfg = prior.cfg
+    n_self = sum(1 for f in prior.prior.transformer.funcs if f != 6)
+    return 2 * n_self * cfg.n_ctx_total * cfg.n_state * torch.empty((), dtype=dtype).element_size()
+
+
+def priming_chunk(cfg, requested=None) -> int:
+    """Tokens pushed through the network per priming pass: large passes are fast, but the attention scores of a
+    pass grow with chunk x context, so official 8192-token windows are primed in a few 2048-token passes."""
+    return int(requested or min(cfg.n_ctx_total, PRIMING_CHUNK))
+
+
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
     """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample
     against the device's free memory (with a 10 % margin). Raises OutOfMemory, before sampling, if none fits."""
     from ..modelstore.hardware import available_memory, estimate
 
     name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
-    one = estimate(prior.cfg, 1, name, chunk_size or prior.cfg.n_ctx_total, vqvae=None)
-    per_sample = one.kv_cache + one.activations
+    one = estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
+    per_sample = dense_kv_bytes(prior, dtype) + one.activations
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
     else:

@@ -38,7 +38,7 @@ class SongSpec:
     song_seconds: Optional[float] = None  # total song length the timing signal assumes (>= seconds)
     prime: Optional[PrimeSpec] = None
     device: str = "auto"  # auto | cpu | cuda
-    chunk_size: Optional[int] = None  # priming chunk (tokens); None = the whole context in one pass
+    chunk_size: Optional[int] = None  # priming chunk (tokens); None = min(context, 2048)
 
     def __post_init__(self):
         if self.seed is None:

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from .cascade import _cast_for_sampling
+from .cascade import _cast_for_sampling, priming_chunk
 from .configs import PriorConfig
 from .prior import JukeboxPrior
 from .sampling import CachedDecoder, WindowConditioning, draw
@@ -53,7 +53,7 @@ def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps:
     dec = CachedDecoder(prior, batch, cond, dtype)
     sync(device)
     t0 = time.perf_counter()
-    dec.prime(ctx)
+    dec.prime(ctx, priming_chunk(cfg))
     sync(device)
     prime_s = time.perf_counter() - t0
     gens = [torch.Generator(device=device).manual_seed(i) for i in range(batch)]
