@@ -280,12 +280,13 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
 PRIMING_CHUNK = 2048
 
 
-def dense_kv_bytes(prior, dtype: torch.dtype) -> int:
-    """KV cache of one candidate as CachedDecoder allocates it: every self-attention layer keeps keys and values
-    for the whole window (reads are sparse: a step touches only its row, column or previous block)."""
+def kv_bytes(prior, dtype: torch.dtype) -> int:
+    """KV cache of one candidate as CachedDecoder allocates it, in the sparse layout (row layers one block,
+    previous-block layers two, prime layers the lyric prefix, column and dense layers the window)."""
     cfg = prior.cfg
-    n_self = sum(1 for f in prior.prior.transformer.funcs if f != 6)
-    return 2 * n_self * cfg.n_ctx_total * cfg.n_state * torch.empty((), dtype=dtype).element_size()
+    size = torch.empty((), dtype=dtype).element_size()
+    return sum(2 * layer.attn.cache_slots(cfg.n_ctx_total) * cfg.n_state * size
+               for layer in prior.prior.transformer._attn_mods if layer.attn.func != 6)
 
 
 def priming_chunk(cfg, requested=None) -> int:
@@ -301,7 +302,7 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
 
     name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
     one = estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
-    per_sample = dense_kv_bytes(prior, dtype) + one.activations
+    per_sample = kv_bytes(prior, dtype) + one.activations
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
     else:

@@ -69,7 +69,7 @@ class CachedDecoder:
             if layer.attn.func == 6:
                 self.caches.append({})
             else:
-                shape = (n, cfg.n_ctx_total, layer.attn.n_state)
+                shape = (n, layer.attn.cache_slots(cfg.n_ctx_total), layer.attn.n_state)
                 self.caches.append({"k": torch.zeros(shape, dtype=dtype, device=device),
                                     "v": torch.zeros(shape, dtype=dtype, device=device)})
         self.t = 0  # positions already in the cache

@@ -144,10 +144,44 @@ class FactoredAttention(nn.Module):
         mask = _allowed(self.func, pos, kpos, self.block_ctx, self.prime_len)
         return self.c_proj(self._attend(q, k, v, mask))
 
+    def cache_slots(self, n_ctx_total: int) -> int:
+        """Positions this layer's KV cache holds (the sparse layout): a row layer needs only the current block, a
+        previous-block layer two blocks, a prime layer the lyric prefix; column and dense layers the window."""
+        return {ROW: self.block_ctx, PREV_BLOCK: 2 * self.block_ctx,
+                PRIME: min(self.prime_len, n_ctx_total)}.get(self.func, n_ctx_total)
+
+    def _store(self, cache: dict, k: torch.Tensor, v: torch.Tensor, t0: int, t1: int) -> None:
+        """Write positions t0..t1-1 into the ring of ``slots`` positions (position p at slot p % slots)."""
+        slots = cache["k"].shape[1]
+        lo, hi = max(t0, t1 - slots), t1
+        if self.func == PRIME:
+            lo, hi = t0, min(t1, self.prime_len)
+        if hi <= lo:
+            return
+        a, b = lo % slots, (hi - 1) % slots + 1
+        if a < b:  # no wrap: a slice
+            cache["k"][:, a:b] = k[:, lo - t0:hi - t0]
+            cache["v"][:, a:b] = v[:, lo - t0:hi - t0]
+        else:
+            idx = torch.arange(lo, hi, device=k.device) % slots
+            cache["k"][:, idx] = k[:, lo - t0:hi - t0]
+            cache["v"][:, idx] = v[:, lo - t0:hi - t0]
+
+    def _gather(self, cache: dict, lo: int, hi: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cached keys/values of positions lo..hi-1 (all still in the ring)."""
+        slots = cache["k"].shape[1]
+        if hi <= lo:
+            return cache["k"][:, :0], cache["v"][:, :0]
+        a = lo % slots
+        if a + (hi - lo) <= slots:
+            return cache["k"][:, a:a + hi - lo], cache["v"][:, a:a + hi - lo]
+        idx = torch.arange(lo, hi, device=cache["k"].device) % slots
+        return cache["k"][:, idx], cache["v"][:, idx]
+
     def forward_cached(self, x: torch.Tensor, t0: int, cache: dict, encoder_kv: Optional[torch.Tensor] = None):
         """Positions t0..t0+L-1 given the keys/values of earlier positions in ``cache``; (N, L, W) -> (N, L, W).
 
-        ``cache`` holds ``k`` and ``v`` buffers (N, n_ctx_total, n_state), filled as positions arrive.
+        ``cache`` holds ``k`` and ``v`` ring buffers (N, cache_slots, n_state), filled as positions arrive.
         """
         if self.func == ENC_DEC:
             if "k" not in cache:
@@ -156,24 +190,30 @@ class FactoredAttention(nn.Module):
         q, k, v = self.c_attn(x).chunk(3, dim=-1)
         n_new = x.shape[1]
         t1 = t0 + n_new
-        cache["k"][:, t0:t1] = k
-        cache["v"][:, t0:t1] = v
         bc = self.block_ctx
-        if self.func == COLUMN and n_new == 1:  # the same offset in every block so far: a strided slice
-            ks, vs = cache["k"][:, t0 % bc:t1:bc], cache["v"][:, t0 % bc:t1:bc]
-            return self.c_proj(self._attend(q, ks, vs, None))
-        lo = {ROW: (t0 // bc) * bc, PREV_BLOCK: max(t0 // bc - 1, 0) * bc}.get(self.func, 0)
-        hi = min(t1, self.prime_len) if self.func == PRIME else t1
         if n_new == 1:  # one position: the key range alone is the mask
-            if self.func == PREV_BLOCK:
+            self._store(cache, k, v, t0, t1)
+            if self.func == COLUMN:  # the same offset in every block so far: a strided slice
+                ks, vs = cache["k"][:, t0 % bc:t1:bc], cache["v"][:, t0 % bc:t1:bc]
+            elif self.func == ROW:
+                ks, vs = self._gather(cache, (t0 // bc) * bc, t1)
+            elif self.func == PREV_BLOCK:
                 if t0 < bc:  # the first block sees nothing
                     return self.c_proj(torch.zeros_like(q))
-                hi = lo + bc
-            return self.c_proj(self._attend(q, cache["k"][:, lo:hi], cache["v"][:, lo:hi], None))
+                ks, vs = self._gather(cache, (t0 // bc - 1) * bc, (t0 // bc) * bc)
+            else:
+                ks, vs = self._gather(cache, 0, min(t1, self.prime_len) if self.func == PRIME else t1)
+            return self.c_proj(self._attend(q, ks, vs, None))
+        lo = {ROW: (t0 // bc) * bc, PREV_BLOCK: max(t0 // bc - 1, 0) * bc}.get(self.func, 0)
+        old_hi = min(t0, self.prime_len) if self.func == PRIME else t0
+        new_n = max(0, min(t1, self.prime_len) - t0) if self.func == PRIME else n_new
+        old_k, old_v = self._gather(cache, lo, old_hi)
+        ks, vs = torch.cat([old_k, k[:, :new_n]], 1), torch.cat([old_v, v[:, :new_n]], 1)
+        self._store(cache, k, v, t0, t1)
         qpos = torch.arange(t0, t1, device=x.device)
-        kpos = torch.arange(lo, hi, device=x.device)
+        kpos = torch.arange(lo, lo + ks.shape[1], device=x.device)
         mask = _allowed(self.func, qpos, kpos, bc, self.prime_len)
-        return self.c_proj(self._attend(q, cache["k"][:, lo:hi], cache["v"][:, lo:hi], mask))
+        return self.c_proj(self._attend(q, ks, vs, mask))
 
 
 class ResAttnBlock(nn.Module):

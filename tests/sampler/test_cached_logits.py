@@ -42,13 +42,26 @@ def test_step_logits_match_reference(fixtures_dir, name, chunk):
 
 
 @pytest.mark.parametrize("name", ["upsampler_level_0", "prior_5b_lyrics", "prior_1b_lyrics"])
-def test_cache_equals_teacher_forcing(fixtures_dir, name):
+@pytest.mark.parametrize("n_known,chunk", [(0, None), (5, 3), (37, 5), (40, None), (23, 16)])
+def test_cache_equals_teacher_forcing(fixtures_dir, name, n_known, chunk):
+    """Priming in chunks that cross block edges, then steps: the sparse ring caches give the full pass's logits."""
     prior, y, cond, smp = _setup(fixtures_dir, name)
     z = torch.from_numpy(np.load(fixtures_dir / name / "forward.npz")["z"])
     tokens = prior.joint_tokens(z, y)
-    full = prior.prior(tokens, cond.x_cond, cond.y_cond, cond.encoder_kv)
-    cached = teacher_forced_step_logits(prior, tokens, cond, 0, None)
-    torch.testing.assert_close(cached, full, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        full = prior.prior(tokens, cond.x_cond, cond.y_cond, cond.encoder_kv)
+    n_known += prior.cfg.prefix_len
+    cached = teacher_forced_step_logits(prior, tokens, cond, n_known, chunk)
+    torch.testing.assert_close(cached, full[:, n_known:], atol=1e-5, rtol=1e-5)
+
+
+def test_sparse_cache_is_smaller(fixtures_dir):
+    from studio.engine.sampling import CachedDecoder
+    prior, y, cond, smp = _setup(fixtures_dir, "prior_1b_lyrics")
+    dec = CachedDecoder(prior, 2, cond)
+    sizes = [c["k"].shape[1] for c in dec.caches]
+    bc = prior.cfg.n_ctx_total // prior.cfg.blocks
+    assert sizes[:3] == [bc, prior.cfg.n_ctx_total, 2 * bc] and sizes[15] == 24  # row, column, prev, prime
 
 
 def test_bf16_path_agrees_with_fp32(fixtures_dir):

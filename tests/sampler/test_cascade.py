@@ -198,9 +198,9 @@ def test_memory_check_limits_batch_and_refuses_before_sampling(tiny_models, tmp_
     real = hw.available_memory
     prior = tiny_models.prior(2)
     import torch
-    from studio.engine.cascade import dense_kv_bytes, priming_chunk
+    from studio.engine.cascade import kv_bytes, priming_chunk
     est = hw.estimate(prior.cfg, 1, "fp32", priming_chunk(prior.cfg), vqvae=None)
-    per = dense_kv_bytes(prior, torch.float32) + est.activations
+    per = kv_bytes(prior, torch.float32) + est.activations
 
     def tight(device=None):
         m = real(device)
