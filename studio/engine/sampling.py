@@ -107,12 +107,14 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
                        generators: Sequence[torch.Generator], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
                        chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,
                        dtype: torch.dtype = torch.float32, allowed: Optional[slice] = None,
-                       record_logits: bool = False):
+                       record_logits: bool = False, static: Optional[bool] = None):
     """Generator: sample ``n_new`` tokens after ``context`` (N, P) of the joint sequence, yielding the step count
     after every token; its return value is (tokens (N, n_new), logits (N, n_new, V) or None).
 
     ``allowed`` restricts the classes drawn (1b_lyrics: music codes only). The logits are the network's outputs
-    before temperature and filtering. Raises Cancelled when ``cancel()`` turns true.
+    before temperature and filtering. Raises Cancelled when ``cancel()`` turns true. ``static`` (default: on a
+    GPU) steps with fixed shapes, captured in a CUDA graph on a GPU; it falls back to the eager step if capture
+    fails.
     """
     n = context.shape[0]
     with torch.no_grad():
@@ -120,11 +122,17 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
         dec.prime(context, chunk_size)
     prev = context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=context.device)
     out, logs = [], []
+    on_gpu = context.device.type == "cuda"
+    static = on_gpu if static is None else static
+    stepper = dec
     for step in range(n_new):
         if cancel is not None and cancel():
             raise Cancelled()
+        if static and stepper is dec and dec.t >= 1:
+            stepper = _static_stepper(dec, capture=on_gpu)
+            static = stepper is not dec
         with torch.no_grad():
-            logits = dec.forward(prev)[:, -1]  # (N, V)
+            logits = stepper.forward(prev)[:, -1]  # (N, V)
             if record_logits:
                 logs.append(logits.float().cpu())
             scores = logits
@@ -137,6 +145,18 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
         yield step + 1
     tokens = torch.stack(out, dim=1) if out else context.new_zeros(n, 0)
     return tokens, (torch.stack(logs, dim=1) if record_logits else None)
+
+
+def _static_stepper(dec: CachedDecoder, capture: bool):
+    from .static_step import StaticDecoder
+
+    try:
+        stepper = StaticDecoder(dec)
+        if capture:
+            stepper.capture()
+        return stepper
+    except (RuntimeError, ValueError):  # capture unsupported here: keep the eager step
+        return dec
 
 
 def sample_window(*args, on_step: Optional[Callable[[int, int], None]] = None, **kwargs):
