@@ -10,6 +10,27 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Optional
 
 
+# attention types of the factorised transformer (the reference's attn_func numbers)
+DENSE, ROW, COLUMN, PREV_BLOCK, ENC_DEC, PRIME = 0, 1, 2, 3, 6, 7
+
+
+def attention_pattern(attn_order: int, depth: int) -> list[int]:
+    """The attention type of every layer for an official ``attn_order`` (0 dense, 1 row, 2 column, 3 previous
+    block, 6 encoder-decoder, 7 prime)."""
+    if attn_order == 0:
+        return [DENSE] * depth
+    if attn_order == 2:
+        return [[ROW, COLUMN, PREV_BLOCK][d % 3] for d in range(depth)]
+    if attn_order == 10:
+        seq = [ROW, COLUMN, PREV_BLOCK] * 3 + [ROW, COLUMN, PREV_BLOCK, ROW, COLUMN, PREV_BLOCK, ROW, COLUMN,
+                                               PREV_BLOCK, ENC_DEC] * 7
+        return [seq[d % 79] for d in range(depth)]
+    if attn_order == 12:
+        return [([PRIME, PRIME, DENSE][d % 3] if d % 16 == 15 else [ROW, COLUMN, PREV_BLOCK][d % 3])
+                for d in range(depth)]
+    raise ValueError(f"unsupported attn_order {attn_order}")
+
+
 @dataclass
 class VQVAEConfig:
     """Three-level VQ-VAE over mono raw audio."""
@@ -67,7 +88,7 @@ class PriorConfig:
     width: int = 4800
     depth: int = 72
     heads: int = 8
-    attn_order: int = 2  # per-layer attention pattern, see transformer.attention_pattern
+    attn_order: int = 2  # per-layer attention pattern, see attention_pattern above
     blocks: int = 128  # block_ctx = n_ctx_total // blocks
     m_attn: float = 0.25  # attention width / model width
     m_mlp: float = 1.0
@@ -351,5 +372,5 @@ def n_params_estimate(cfg: PriorConfig) -> int:
 __all__ = [
     "VQVAEConfig", "PriorConfig", "LyricEncoderConfig", "OFFICIAL_MODELS", "official_config", "official_file",
     "vqvae_config_from_hps", "prior_config_from_hps", "vqvae_config_from_dict", "prior_config_from_dict",
-    "config_to_dict", "window_seconds", "n_params_estimate",
+    "config_to_dict", "window_seconds", "n_params_estimate", "attention_pattern",
 ]

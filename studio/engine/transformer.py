@@ -18,23 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DENSE, ROW, COLUMN, PREV_BLOCK, ENC_DEC, PRIME = 0, 1, 2, 3, 6, 7
-
-
-def attention_pattern(attn_order: int, depth: int) -> list[int]:
-    """The attention type of every layer for an official ``attn_order``."""
-    if attn_order == 0:
-        return [DENSE] * depth
-    if attn_order == 2:
-        return [[ROW, COLUMN, PREV_BLOCK][d % 3] for d in range(depth)]
-    if attn_order == 10:
-        seq = [ROW, COLUMN, PREV_BLOCK] * 3 + [ROW, COLUMN, PREV_BLOCK, ROW, COLUMN, PREV_BLOCK, ROW, COLUMN,
-                                               PREV_BLOCK, ENC_DEC] * 7
-        return [seq[d % 79] for d in range(depth)]
-    if attn_order == 12:
-        return [([PRIME, PRIME, DENSE][d % 3] if d % 16 == 15 else [ROW, COLUMN, PREV_BLOCK][d % 3])
-                for d in range(depth)]
-    raise ValueError(f"unsupported attn_order {attn_order}")
+from .configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW, attention_pattern  # noqa: F401
 
 
 def quick_gelu(x: torch.Tensor) -> torch.Tensor:

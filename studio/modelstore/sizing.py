@@ -8,25 +8,10 @@ counts of the reference build (``shared/jukebox-reference/models.summary.json``)
 
 from __future__ import annotations
 
-from studio.engine.configs import LyricEncoderConfig, PriorConfig, VQVAEConfig
+from studio.engine.configs import (COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW,  # noqa: F401
+                                   LyricEncoderConfig, PriorConfig, VQVAEConfig, attention_pattern)
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
-# attention kinds per layer (the reference's attn_func numbers)
-DENSE, ROW, COLUMN, PREV_BLOCK, ENC_DEC, PRIME = 0, 1, 2, 3, 6, 7
-
-
-def attention_pattern(attn_order: int, depth: int) -> list[int]:
-    """Attention kind of each layer: 0 dense, 1 row, 2 column, 3 previous block, 6 encoder-decoder, 7 prime."""
-    if attn_order == 0:
-        return [DENSE] * depth
-    if attn_order == 2:
-        return [[ROW, COLUMN, PREV_BLOCK][d % 3] for d in range(depth)]
-    if attn_order == 10:
-        cycle = [ROW, COLUMN, PREV_BLOCK] * 3 + ([ROW, COLUMN, PREV_BLOCK] * 3 + [ENC_DEC]) * 7
-        return [cycle[d % 79] for d in range(depth)]
-    if attn_order == 12:
-        return [[PRIME, PRIME, DENSE][d % 3] if d % 16 == 15 else [ROW, COLUMN, PREV_BLOCK][d % 3] for d in range(depth)]
-    raise ValueError(f"attn_order {attn_order} is not one the official models use (0, 2, 10 or 12)")
 
 
 def _layer_numel(width: int, n_state: int, mlp: int) -> tuple[int, int]:
