@@ -350,6 +350,37 @@ def official_config(name: str, level: "int | str"):
     return {"5b": _top_5b, "5b_lyrics": _top_5b_lyrics, "1b_lyrics": _top_1b_lyrics}[name]()
 
 
+def tiny_config(level: "int | str"):
+    """Tiny networks with the official structure (the reference fixtures' sizes): tests and smoke runs in seconds.
+
+    Top level: a 5b_lyrics-style prior (depth 19, so layer 18 is encoder-decoder) on a 256-code VQ-VAE.
+    """
+    if level == "vqvae":
+        return VQVAEConfig(emb_width=16, l_bins=256, width=8, depth=2)
+    level = int(level)
+    common = dict(level=level, n_ctx=64, bins=256, width=32, blocks=8, attn_order=2, y_bins=(120, 4111))
+    if level < 2:
+        return PriorConfig(**common, depth=3, heads=1, init_scale=0.4, merged_decoder=False, cond_width=16,
+                           cond_depth=2, cond_dilation_growth_rate=3, cond_dilation_cycle=8,
+                           cond_res_scale=(level == 1))
+    cfg = PriorConfig(**{**common, "attn_order": 10}, depth=19, heads=2, init_scale=0.1, merged_decoder=True,
+                      fp16_params=False, min_duration=23.8, max_duration=600.0, n_tokens=16, n_vocab=80,
+                      lyric_encoder=LyricEncoderConfig(width=16, depth=2, heads=2, attn_order=2, blocks=4),
+                      prime_loss_fraction=0.4, alignment_layer=18, alignment_head=0)
+    return cfg
+
+
+def named_config(name: str, level: "int | str"):
+    """The registry: ``5b``, ``5b_lyrics``, ``1b_lyrics`` (official), ``tiny`` (tests) and ``demo`` (bundled)."""
+    if name == "tiny":
+        return tiny_config(level)
+    if name == "demo":
+        from . import demo_config  # written with the demo model; absent before it is trained
+
+        return demo_config.demo_config(level)
+    return official_config(name, level)
+
+
 def official_file(name: str, level: "int | str") -> str:
     """Path of the official file under the public prefix, e.g. ``5b/prior_level_0.pth.tar``."""
     if level == "vqvae":
@@ -372,5 +403,5 @@ def n_params_estimate(cfg: PriorConfig) -> int:
 __all__ = [
     "VQVAEConfig", "PriorConfig", "LyricEncoderConfig", "OFFICIAL_MODELS", "official_config", "official_file",
     "vqvae_config_from_hps", "prior_config_from_hps", "vqvae_config_from_dict", "prior_config_from_dict",
-    "config_to_dict", "window_seconds", "n_params_estimate", "attention_pattern",
+    "config_to_dict", "window_seconds", "n_params_estimate", "attention_pattern", "tiny_config", "named_config",
 ]

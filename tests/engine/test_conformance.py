@@ -42,3 +42,19 @@ def test_parameter_counts_match_summary(reference_dir, name, level, stem):
     for v in model.state_dict().values():
         by_dtype[str(v.dtype).replace("torch.", "")] = by_dtype.get(str(v.dtype).replace("torch.", ""), 0) + v.numel()
     assert by_dtype == summary["numel_by_dtype"]
+
+
+@pytest.mark.parametrize("level", ["vqvae", 0, 1, 2])
+def test_tiny_registry_config_matches_fixture_structure(fixtures_dir, level):
+    """The registry's tiny networks have exactly the reference fixtures' key names and shapes."""
+    import numpy as np
+
+    from studio.engine import build
+    from studio.engine.configs import named_config
+    folder = {"vqvae": "vqvae", 0: "upsampler_level_0", 1: "upsampler_level_1", 2: "prior_5b_lyrics"}[level]
+    ref = np.load(fixtures_dir / folder / "state_dict.npz")
+    mine = build(named_config("tiny", level), "meta").state_dict()
+    assert sorted(mine) == sorted(k[len("module."):] if k.startswith("module.") else k for k in ref.files)
+    for k, v in mine.items():
+        key = k if k in ref.files else "module." + k
+        assert tuple(v.shape) == ref[key].shape, k
