@@ -1,0 +1,122 @@
+"""Takes as frozen values for the interface: a summary for the tree, and the full data (codes, audio, alignment).
+
+Read from the engine's take folders (JSON, ``.npy``, WAV); the views receive these, never the engine's objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import soundfile as sf
+
+from studio.engine.takes import Take, find_takes
+
+
+@dataclass(frozen=True)
+class TakeSummary:
+    """One row of the takes tree."""
+
+    path: str
+    id: str
+    parent: Optional[str]  # parent take id
+    kind: str  # generate | continue | upsample
+    status: str  # running | cancelled | failed | done
+    seconds: float
+    n_candidates: int
+    levels_done: tuple
+    chosen: Optional[int]
+    created: float
+    range_seconds: Optional[tuple]
+    error: Optional[str]
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def label(self) -> str:
+        extra = f" {self.range_seconds[0]:.1f}-{self.range_seconds[1]:.1f} s" if self.range_seconds else ""
+        return f"{self.name}  ({self.kind}{extra}, {self.seconds:.1f} s, {self.n_candidates} cand.)"
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("running", "cancelled", "failed")
+
+
+def summarize(take: Take) -> TakeSummary:
+    rec, plan = take.record, take.record.plan
+    rng = plan.get("range_seconds")
+    return TakeSummary(str(take.path), rec.id, rec.parent, plan.get("kind", "generate"), rec.status,
+                       float(rec.spec.get("seconds", 0.0)), len(plan.get("candidates", [])),
+                       tuple(rec.levels_done), rec.chosen, rec.created, tuple(rng) if rng else None, rec.error)
+
+
+def list_takes(root: "str | Path") -> list[TakeSummary]:
+    """Every take under ``root``, oldest first."""
+    return [summarize(t) for t in find_takes(root)]
+
+
+@dataclass(frozen=True)
+class TakeData:
+    """Everything the views show of one take.
+
+    Attributes:
+        codes: level -> (N, T_L) int64, -1 where not sampled.
+        audio: level -> list of (samples,) float32 per candidate (levels with audio on disk only).
+        alignment: candidate -> ((top_tokens, n_chars) float32, lyrics) where present.
+    """
+
+    summary: TakeSummary
+    spec: dict
+    sr: int
+    hop_lengths: tuple
+    codes: dict = field(repr=False)
+    audio: dict = field(repr=False)
+    alignment: dict = field(repr=False)
+
+    @property
+    def best_level(self) -> Optional[int]:
+        """The finest level with audio (0 is best), or None."""
+        return min(self.audio) if self.audio else None
+
+    def candidate_audio(self, candidate: int, level: Optional[int] = None) -> Optional[np.ndarray]:
+        level = self.best_level if level is None else level
+        if level is None or level not in self.audio:
+            return None
+        per = self.audio[level]
+        return per[min(candidate, len(per) - 1)] if per else None
+
+    @property
+    def duration(self) -> float:
+        for level, c in self.codes.items():
+            return c.shape[1] * self.hop_lengths[level] / self.sr
+        return float(self.spec.get("seconds", 0.0))
+
+
+def load_take_data(path: "str | Path") -> TakeData:
+    """Read a take folder completely (codes, the WAVs of each finished level, alignments)."""
+    take = Take.load(path)
+    codes, audio, align = {}, {}, {}
+    n = len(take.plan.candidates)
+    for level in range(len(take.record.hop_lengths)):
+        if take.has_codes(level):
+            codes[level] = take.codes(level)
+        wavs = [take.audio_path(level, c) for c in range(n)]
+        if n and all(w.is_file() for w in wavs):
+            audio[level] = [sf.read(str(w), dtype="float32", always_2d=False)[0] for w in wavs]
+    for c in range(n):
+        a = take.alignment(c)
+        if a is not None:
+            align[c] = (np.asarray(a[0], dtype=np.float32), a[1])
+    return TakeData(summarize(take), dict(take.record.spec), int(take.record.sr), tuple(take.record.hop_lengths),
+                    codes, audio, align)
+
+
+def set_chosen(path: "str | Path", candidate: Optional[int]) -> None:
+    """Record the candidate the user picked in the take's own record."""
+    take = Take.load(path)
+    take.record.chosen = candidate
+    take.save()

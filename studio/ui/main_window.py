@@ -1,0 +1,391 @@
+"""The main window: song editor (left), takes browser (right), waveform, code levels and lyric alignment (centre),
+job progress and transport (bottom). It binds widgets to the session; all work happens in the sampler thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from studio.state.project import ProjectError
+from studio.state.session import StudioSession
+from studio.ui.alignment_view import AlignmentView, KaraokeLine
+from studio.ui.code_view import CodeLevelView
+from studio.ui.menus import build_menus
+from studio.ui.progress_panel import ProgressPanel
+from studio.ui.song_editor import CHOOSE_FOLDER, SongEditor
+from studio.ui.takes_browser import TakesBrowser
+from studio.ui.transport import TransportBar
+from studio.ui.waveform_view import WaveformView
+
+
+class MainWindow(QMainWindow):
+    error_shown = Signal(str)  # every user-facing error message, as shown
+
+    def __init__(self, session: StudioSession, settings: QSettings, modal_errors: bool = True):
+        super().__init__()
+        self.session, self.settings, self.modal_errors = session, settings, modal_errors
+        self.setWindowTitle("Jukebox Studio")
+        self.setAcceptDrops(True)
+        self.errors: list[str] = []
+        self.recovery_box: Optional[QMessageBox] = None
+        self.editor = SongEditor()
+        self.takes = TakesBrowser(session.project)
+        self.waveform = WaveformView()
+        self.codes = CodeLevelView()
+        self.alignment = AlignmentView()
+        self.karaoke = KaraokeLine()
+        self.progress = ProgressPanel()
+        self.transport = TransportBar(session.playback)
+        self._build_layout()
+        self.actions_by_name = build_menus(self)
+        self._planned: dict = {}
+        self._pending_codes: dict = {}
+        self._codes_timer = QTimer(self, singleShot=True, interval=120)
+        self._codes_timer.timeout.connect(self._flush_codes)
+        self._connect()
+        self._rebuild_recent()
+        self._busy(False)
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 920)
+        if state is not None:
+            self.restoreState(state)
+
+    # -- layout ----------------------------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.editor)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(380)
+        left = QDockWidget("Song", self)
+        left.setObjectName("dock_song")
+        left.setWidget(scroll)
+        right = QDockWidget("Takes", self)
+        right.setObjectName("dock_takes")
+        right.setWidget(self.takes)
+        right.setMinimumWidth(330)
+        self.addDockWidget(Qt.LeftDockWidgetArea, left)
+        self.addDockWidget(Qt.RightDockWidgetArea, right)
+        self.docks = [left, right]
+        split = QSplitter(Qt.Vertical)
+        split.setObjectName("centre_split")
+        for w, stretch in ((self.waveform, 3), (self.codes, 3), (self.alignment, 2)):
+            split.addWidget(w)
+            split.setStretchFactor(split.count() - 1, stretch)
+        centre = QWidget()
+        lay = QVBoxLayout(centre)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.karaoke)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.transport)
+        self.setCentralWidget(centre)
+
+    def _connect(self) -> None:
+        s, w, pb = self.session, self.session.worker, self.session.playback
+        self.editor.model_requested.connect(self._model_requested)
+        self.editor.generate_requested.connect(self.generate)
+        self.editor.message.connect(self.show_error)
+        s.project.spec_provider = self.editor.spec
+        s.model_ready.connect(self._model_ready)
+        s.model_failed.connect(self._model_failed)
+        s.error.connect(self.show_error)
+        s.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        s.busy_changed.connect(self._busy)
+        s.job_started.connect(self._job_started)
+        s.job_ended.connect(self._job_ended)
+        s.take_loaded.connect(self._take_loaded)
+        s.candidate_changed.connect(self._candidate_changed)
+        s.project.project_changed.connect(self._project_changed)
+        s.project.recent_changed.connect(self._rebuild_recent)
+        w.planned.connect(self._planned_event)
+        w.progress.connect(self._progress_event)
+        w.window_done.connect(self._window_done)
+        w.preview.connect(self._preview)
+        w.alignment_ready.connect(self._alignment_ready)
+        self.takes.candidate_picked.connect(s.pick_candidate)
+        self.takes.continue_requested.connect(s.continue_selected)
+        self.takes.upsample_requested.connect(self.upsample_chosen)
+        self.takes.resume_requested.connect(s.resume)
+        self.takes.delete_requested.connect(lambda _p: s.delete_current())
+        self.progress.cancel_requested.connect(s.cancel)
+        for view in (self.waveform, self.codes, self.alignment):
+            view.seek_requested.connect(pb.seek)
+        self.waveform.region_selected.connect(pb.set_loop_region)
+        self.codes.hovered.connect(lambda text: text and self.statusBar().showMessage(text, 3000))
+        pb.position_changed.connect(self._position)
+        pb.loop_changed.connect(self.waveform.set_region)
+
+    # -- messages --------------------------------------------------------------------------------------------------------
+    def show_error(self, text: str) -> None:
+        """One clear message; modal in the app, non-blocking in tests and screenshots."""
+        self.errors.append(text)
+        self.statusBar().showMessage(text, 15000)
+        self.error_shown.emit(text)
+        box = QMessageBox(QMessageBox.Warning, "Jukebox Studio", text, QMessageBox.Ok, self)
+        if self.modal_errors:
+            box.exec()
+        else:
+            box.setAttribute(Qt.WA_DeleteOnClose)
+            box.open()
+
+    # -- models ----------------------------------------------------------------------------------------------------------
+    def _model_requested(self, source: str) -> None:
+        if source == CHOOSE_FOLDER:
+            self.choose_model_folder()
+        else:
+            self.editor.set_model_status(f"Loading {source}...")
+            self.session.load_model(source)
+
+    def choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (vqvae and prior_level_0/1/2 files)")
+        if folder:
+            self.editor.set_model_status(f"Loading {folder}...")
+            self.session.load_model(folder)
+
+    def open_model_dialog(self) -> None:
+        try:
+            from studio.ui.model_dialog import ModelDialog
+        except ImportError as exc:  # the dialog is optional; the studio works without it
+            self.show_error(f"The model manager is not available in this build ({exc}); use Models > Choose Model "
+                            f"Folder... instead.")
+            return
+        dlg = ModelDialog(parent=self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+
+    def _model_ready(self, info) -> None:
+        self.editor.set_model_info(info)
+        self.codes.n_bins = 2048
+
+    def _model_failed(self, text: str) -> None:
+        self.editor.set_model_status(text, error=True)
+        self.statusBar().showMessage(text, 15000)
+
+    # -- projects --------------------------------------------------------------------------------------------------------
+    def open_project(self, folder: str, create: bool = False) -> bool:
+        try:
+            project = self.session.project.open(folder, create=create)
+        except ProjectError as exc:
+            self.show_error(str(exc))
+            return False
+        self.editor.set_spec(project.data.get("spec") or {})
+        return True
+
+    def new_project(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new project")
+        if folder:
+            self.open_project(folder, create=True)
+
+    def open_project_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a project folder")
+        if folder:
+            self.open_project(folder)
+
+    def save_project(self) -> None:
+        try:
+            self.session.project.save()
+        except ProjectError as exc:
+            self.show_error(str(exc))
+        else:
+            self.statusBar().showMessage("Project saved.", 4000)
+
+    def _project_changed(self, folder: str) -> None:
+        self.setWindowTitle(f"{Path(folder).name} - Jukebox Studio")
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.session.project.recent():
+            self.recent_menu.addAction(folder, lambda f=folder: self.open_project(f))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    def prompt_recovery(self) -> Optional[QMessageBox]:
+        """Ask to resume takes that a crash, a cancel or a failure left unfinished (non-blocking)."""
+        stuck = self.session.project.interrupted()
+        if not stuck:
+            return None
+        names = "\n".join(f"  {t.name} ({t.status})" for t in stuck[:8])
+        box = QMessageBox(QMessageBox.Question, "Unfinished takes",
+                          f"These takes did not finish last time; everything up to their last window is saved:\n"
+                          f"{names}\n\nResume the most recent one now? (Any of them can be resumed later from the "
+                          f"takes browser.)", QMessageBox.Yes | QMessageBox.No, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        latest = stuck[-1].path
+        box.button(QMessageBox.Yes).clicked.connect(lambda: self._resume_when_ready(latest))
+        self.session.project.select(latest)
+        self.recovery_box = box
+        box.open()
+        return box
+
+    def _resume_when_ready(self, take_dir: str) -> None:
+        if self.session.busy:
+            return
+        if self.session.info is None:
+            self.statusBar().showMessage("Load the take's model, then press Resume.", 10000)
+            return
+        self.session.resume(take_dir)
+
+    # -- jobs ------------------------------------------------------------------------------------------------------------
+    def generate(self) -> None:
+        if self.session.generate(self.editor.spec()):
+            self.editor.next_seed()
+
+    def continue_chosen(self) -> None:
+        self.session.continue_selected(self.takes.continue_seconds.value())
+
+    def upsample_chosen(self, range_only: bool = False) -> None:
+        rng = self.waveform.selection() if range_only else None
+        if range_only and rng is None:
+            self.show_error("Drag a region on the waveform first to choose the range to upsample.")
+            return
+        self.session.upsample_selected(rng)
+
+    def _busy(self, busy: bool) -> None:
+        self.editor.generate_button.setEnabled(not busy and self.session.info is not None)
+        self.takes.set_busy(busy)
+        for key in ("generate", "continue", "upsample", "upsample_range", "resume"):
+            self.actions_by_name[key].setEnabled(not busy)
+        self.actions_by_name["cancel"].setEnabled(busy)
+        # Undo would move the take being written: wait for the job (or cancel it) first.
+        self.actions_by_name["undo"].setVisible(not busy)
+        self.actions_by_name["redo"].setVisible(not busy)
+
+    def _job_started(self, kind: str, folder: str) -> None:
+        self.progress.set_running(True, f"{kind.capitalize()} {Path(folder).name}")
+
+    def _job_ended(self, done) -> None:
+        state = "failed" if done.error else "cancelled (resumable)" if done.cancelled else "done"
+        self.progress.finish(f"{Path(done.take_dir).name}: {state}")
+        self.codes.set_current(None)
+        self.waveform.set_sampled_until(None)
+        self.editor.show_window(0)
+
+    def _running_is_current(self) -> bool:
+        return bool(self.session.running_take) and self.session.running_take == self.session.project.current
+
+    def _planned_event(self, event) -> None:
+        self._planned = dict(event.windows)
+        self.progress.planned(event)
+        if self._running_is_current():
+            self.codes.set_windows(self._planned)
+
+    def _progress_event(self, event) -> None:
+        self.progress.progress(event)
+        ws = self._planned.get(event.level, [])
+        if event.window >= len(ws):
+            return
+        start, end = ws[event.window]
+        frontier = max(start, end - event.n_steps + event.step)
+        if self._running_is_current():
+            self.codes.set_current((event.level, start, end, min(end, frontier)))
+        info = self.session.info
+        if info is not None and event.level == info.top and event.step == 1:
+            self.editor.show_window(start, f"Top window {event.window + 1} of {event.n_windows}")
+
+    def _window_done(self, event) -> None:
+        self.progress.window_done(event)
+        if self._running_is_current():
+            self._pending_codes[event.level] = event.codes
+            if not self._codes_timer.isActive():
+                self._codes_timer.start()
+
+    def _alignment_ready(self, event) -> None:
+        take = self.session.take
+        if not self._running_is_current() or take is None:
+            return
+        cand = min(self.session.candidate, len(event.matrices) - 1)
+        top = len(take.hop_lengths) - 1
+        self.alignment.set_matrix(event.matrices[cand], take.hop_lengths[top] / take.sr)
+        self.karaoke.set_alignment(event.matrices[cand], event.lyrics[cand], take.hop_lengths[top], take.sr)
+
+    def _flush_codes(self) -> None:
+        pending, self._pending_codes = self._pending_codes, {}
+        for level, codes in pending.items():
+            self.codes.update_level(level, codes)
+
+    def _preview(self, preview) -> None:
+        if preview.take_dir != self.session.project.current:
+            return
+        take = self.session.take
+        if take is not None and take.best_level is not None and take.best_level <= preview.level:
+            return
+        cand = min(self.session.candidate, preview.audio.shape[0] - 1)
+        self.waveform.set_audio(preview.audio[cand], preview.sr, keep_view=True)
+        self.waveform.set_sampled_until(preview.upto)
+
+    # -- the selected take -------------------------------------------------------------------------------------------------
+    def _take_loaded(self, take) -> None:
+        self.takes._update_panel()
+        if take is None:
+            self.waveform.set_audio(None, 44100)
+            self.codes.set_codes({}, (8, 32, 128), 44100)
+            self.alignment.set_matrix(None, 1.0)
+            self.karaoke.set_alignment(None, "", 128, 44100)
+            self.transport.set_playing_label("")
+            return
+        self.codes.set_codes(take.codes, take.hop_lengths, take.sr)
+        if self._running_is_current() and self._planned:
+            self.codes.set_windows(self._planned)
+        self._show_candidate(take, self.session.candidate)
+
+    def _candidate_changed(self, candidate: int) -> None:
+        if self.session.take is not None:
+            self._show_candidate(self.session.take, candidate)
+            self.takes.set_checked_candidate(candidate)
+
+    def _show_candidate(self, take, candidate: int) -> None:
+        audio = take.candidate_audio(candidate)
+        self.waveform.set_audio(audio, take.sr, keep_view=self.waveform.duration > 0 and audio is not None
+                                and abs(len(audio) / take.sr - self.waveform.duration) < 1e-6)
+        top = len(take.hop_lengths) - 1
+        align = take.alignment.get(candidate)
+        spt = take.hop_lengths[top] / take.sr
+        self.alignment.set_matrix(align[0] if align else None, spt)
+        self.karaoke.set_alignment(align[0] if align else None, align[1] if align else "", take.hop_lengths[top],
+                                   take.sr)
+        level = take.best_level
+        self.transport.set_playing_label(f"{take.summary.name} · candidate {candidate + 1}"
+                                         + (f" · level {level}" if level is not None else " · no audio yet"))
+
+    def _position(self, seconds: float) -> None:
+        self.waveform.set_position(seconds)
+        self.codes.set_position(seconds)
+        self.alignment.set_position(seconds)
+        self.karaoke.update_position(seconds)
+
+    # -- view --------------------------------------------------------------------------------------------------------------
+    def zoom(self, factor: float) -> None:
+        self.waveform.zoom(factor)
+
+    def zoom_fit(self) -> None:
+        self.waveform.zoom_fit()
+        self.codes.vb.autoRange()
+
+    def zoom_selection(self) -> None:
+        self.waveform.zoom_selection()
+
+    def export_dialog(self) -> None:
+        from studio.ui.export_flow import run_export_dialog
+
+        run_export_dialog(self)
+
+    # -- drops, close ------------------------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.editor.prime.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name: audio dropped anywhere becomes the priming clip
+        self.editor.prime.dropEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.session.shutdown()
+        self.settings.sync()
+        super().closeEvent(event)

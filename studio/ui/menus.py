@@ -1,0 +1,91 @@
+"""The main window's menus and keyboard shortcuts (Audacity/DAW conventions, see shared/design/UX.md).
+
+Text fields keep their own keys: Qt gives plain keys (Space, digits, Delete) to a focused editor before any shortcut.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+
+def _action(window, menu, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "",
+            context=Qt.WindowShortcut) -> QAction:
+    act = QAction(text, window)
+    if shortcut:
+        seqs = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
+        act.setShortcuts([QKeySequence(s) for s in seqs])
+        act.setShortcutContext(context)
+    act.setCheckable(checkable)
+    if tip:
+        act.setStatusTip(tip)
+    act.triggered.connect(slot)
+    menu.addAction(act)
+    window.addAction(act)  # shortcuts work while the menu bar is hidden (offscreen, full screen)
+    return act
+
+
+def build_menus(w) -> dict:
+    """Create every menu of MainWindow ``w``; returns the actions by name."""
+    a = {}
+    bar = w.menuBar()
+    m = bar.addMenu("&File")
+    a["new_project"] = _action(w, m, "&New Project...", w.new_project, QKeySequence.New)
+    a["open_project"] = _action(w, m, "&Open Project...", w.open_project_dialog, QKeySequence.Open)
+    w.recent_menu = m.addMenu("Open &Recent")
+    a["save"] = _action(w, m, "&Save Project", w.save_project, QKeySequence.Save)
+    m.addSeparator()
+    a["export"] = _action(w, m, "&Export Audio...", w.export_dialog, "Ctrl+Shift+E")
+    m.addSeparator()
+    a["quit"] = _action(w, m, "&Quit", w.close, QKeySequence.Quit)
+
+    m = bar.addMenu("&Edit")
+    a["undo"] = w.session.project.undo_stack.createUndoAction(w, "&Undo")
+    a["undo"].setShortcuts([QKeySequence("Ctrl+Z")])
+    a["redo"] = w.session.project.undo_stack.createRedoAction(w, "&Redo")
+    a["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    for key in ("undo", "redo"):
+        m.addAction(a[key])
+        w.addAction(a[key])
+    m.addSeparator()
+    a["delete"] = _action(w, m, "&Delete Take", w.session.delete_current, QKeySequence.Delete,
+                          tip="Move the selected take to the project's trash (undo restores it)",
+                          context=Qt.WidgetWithChildrenShortcut)
+    w.takes.addAction(a["delete"])
+
+    m = bar.addMenu("&Generate")
+    a["generate"] = _action(w, m, "&Generate", w.generate, "Ctrl+Return")
+    a["continue"] = _action(w, m, "&Continue Chosen", w.continue_chosen, ["Return", "Enter"],
+                            context=Qt.WidgetWithChildrenShortcut)
+    w.takes.addAction(a["continue"])
+    a["upsample"] = _action(w, m, "&Upsample Chosen", w.upsample_chosen, "Ctrl+U")
+    a["upsample_range"] = _action(w, m, "Upsample Chosen in &Selected Range", lambda: w.upsample_chosen(True),
+                                  "Ctrl+Shift+U")
+    a["resume"] = _action(w, m, "&Resume Take", lambda: w.session.resume(w.session.project.current), "Ctrl+R")
+    a["cancel"] = _action(w, m, "&Cancel Job", w.session.cancel, "Esc")
+
+    m = bar.addMenu("&Transport")
+    a["play"] = _action(w, m, "&Play / Pause", w.session.playback.toggle, "Space")
+    a["stop"] = _action(w, m, "&Stop", w.session.playback.stop, "Ctrl+.")
+    a["home"] = _action(w, m, "To &Start", w.session.playback.home, "Home")
+    a["end"] = _action(w, m, "To &End", w.session.playback.end, "End")
+    a["loop"] = _action(w, m, "&Loop Selection", w.transport.loop_button.toggle, "L")
+    m.addSeparator()
+    for i in range(9):
+        a[f"candidate_{i + 1}"] = _action(w, m, f"Candidate {i + 1}", lambda _=False, i=i: w.session.pick_candidate(i),
+                                          str(i + 1))
+
+    m = bar.addMenu("&View")
+    a["zoom_in"] = _action(w, m, "Zoom &In", lambda: w.zoom(0.5), ["Ctrl+1", "Ctrl+="])
+    a["zoom_out"] = _action(w, m, "Zoom &Out", lambda: w.zoom(2.0), ["Ctrl+3", "Ctrl+-"])
+    a["zoom_fit"] = _action(w, m, "Zoom to &Fit", w.zoom_fit, "Ctrl+F")
+    a["zoom_sel"] = _action(w, m, "Zoom to &Selection", w.zoom_selection, "Ctrl+E")
+    a["spectrogram"] = _action(w, m, "&Spectrogram", w.waveform.set_spectrogram, "Ctrl+T", checkable=True)
+    m.addSeparator()
+    for dock in w.docks:
+        m.addAction(dock.toggleViewAction())
+
+    m = bar.addMenu("&Models")
+    a["choose_model"] = _action(w, m, "&Choose Model Folder...", w.choose_model_folder)
+    a["models_dialog"] = _action(w, m, "&Manage Models...", w.open_model_dialog)
+    return a

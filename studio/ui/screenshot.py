@@ -1,0 +1,101 @@
+"""Offscreen screenshots of the main window in its main states: empty, generating, finished.
+
+``generating`` starts the project's saved song on the loaded model and captures once the top level is done and the
+middle level is under way; ``finished`` selects the newest finished take (generating one first when the project has
+none) and shows its codes, alignment and waveform.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+
+TIMEOUT_MS = 240_000
+
+
+class _Relay(QObject):
+    """Receives worker signals on the GUI thread (this object lives there) and calls a plain function."""
+
+    def __init__(self, on_window):
+        super().__init__()
+        self._on_window = on_window
+
+    @Slot(object)
+    def window_done(self, event) -> None:
+        self._on_window(event)
+
+
+def take_screenshot(args) -> int:
+    from PySide6.QtCore import QTimer
+
+    from studio.ui.app import _app, build_window, temporary_settings
+
+    app = _app()
+    settings = temporary_settings()
+    session, window = build_window(settings, args.project, args.model, modal_errors=False, preview_interval=0.3)
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    window.resize(w, h)
+    window.show()
+    out = Path(args.screenshot)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {"code": 1}
+    seen = {"windows": 0}
+
+    def grab(message: str = "") -> None:
+        if message:
+            window.statusBar().showMessage(message)
+        app.processEvents()
+        ok = window.grab().save(str(out), "PNG")
+        result["code"] = 0 if ok else 1
+        print(f"wrote {out}" if ok else f"could not write {out}", file=sys.stderr if not ok else sys.stdout)
+        session.cancel()
+        window.close()
+        app.quit()
+
+    def finished_takes():
+        return [t for t in session.project.takes if t.status == "done"]
+
+    def show_finished() -> None:
+        done = finished_takes()
+        best = max(done, key=lambda t: (t.kind == "upsample", t.created))
+        session.project.select(best.path)
+        session.playback.seek(min(best.seconds * 0.45, best.seconds))
+        window.waveform.set_region((best.seconds * 0.2, best.seconds * 0.7))
+        QTimer.singleShot(600, grab)
+
+    def on_model(_info) -> None:
+        if args.state == "empty":
+            QTimer.singleShot(300, grab)
+        elif args.state == "finished" and finished_takes():
+            show_finished()
+        else:
+            window.generate()
+
+    def on_window(event) -> None:
+        seen["windows"] += 1
+        if args.state == "generating" and event.level < 2 and event.window >= event.n_windows // 3:
+            session.worker.window_done.disconnect(relay.window_done)
+            QTimer.singleShot(250, grab)
+
+    def on_done(done) -> None:
+        if args.state == "finished" and not done.error and not done.cancelled:
+            show_finished()
+
+    def on_model_failed(text: str) -> None:
+        if args.state != "empty":
+            print(f"note: {text} (capturing the window as it is)", file=sys.stderr)
+        QTimer.singleShot(300, grab)
+
+    # Worker signals must reach these functions on the GUI thread: a plain function connected to a signal of an
+    # object living in another thread runs in that thread, so route them through a QObject living here.
+    relay = _Relay(on_window)
+    session.model_ready.connect(on_model)
+    session.model_failed.connect(on_model_failed)
+    session.worker.window_done.connect(relay.window_done)
+    session.job_ended.connect(on_done)
+    QTimer.singleShot(TIMEOUT_MS, lambda: grab("screenshot timed out"))
+    app.exec()
+    session.sampler.shutdown()
+    return result["code"]

@@ -1,0 +1,183 @@
+"""The waveform view: peak-decimated drawing of any length of audio, playhead, click to seek, a loop region dragged on
+the timeline, zoom (wheel, fit, selection) and a spectrogram toggle.
+
+Only the visible columns are drawn: every pan or zoom asks the peak pyramid for about one min/max pair per pixel, so a
+four-minute take redraws as fast as a four-second one.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+
+from studio.audio.peaks import PeakPyramid, spectrogram
+
+
+class TimelineViewBox(pg.ViewBox):
+    """Left click seeks; left drag selects a region; wheel zooms the time axis only."""
+
+    clicked = Signal(float)
+    dragged = Signal(float, float, bool)  # start, end, finished
+
+    def __init__(self):
+        super().__init__()
+        self.setMouseEnabled(x=True, y=False)
+        self.setMenuEnabled(False)
+
+    def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph's name
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            self.clicked.emit(float(self.mapSceneToView(ev.scenePos()).x()))
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - pyqtgraph's name
+        if ev.button() != Qt.LeftButton:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        a = float(self.mapSceneToView(ev.buttonDownScenePos()).x())
+        b = float(self.mapSceneToView(ev.scenePos()).x())
+        self.dragged.emit(min(a, b), max(a, b), bool(ev.isFinish()))
+
+
+class WaveformView(pg.PlotWidget):
+    seek_requested = Signal(float)
+    region_selected = Signal(float, float)  # a drag finished: the new loop / range region
+
+    def __init__(self, parent=None):
+        self.vb = TimelineViewBox()
+        super().__init__(parent, viewBox=self.vb)
+        self.setLabel("bottom", "time", units="s")
+        self.hideAxis("left")
+        self.setYRange(-1, 1, padding=0.05)
+        self.setTitle("Waveform", size="9pt")
+        self.pyramid: Optional[PeakPyramid] = None
+        self.audio: Optional[np.ndarray] = None
+        self.sr = 44100
+        self.duration = 0.0
+        pen = pg.mkPen("#4f9dd9")
+        self.curve_hi = self.plot(pen=pen)
+        self.curve_lo = self.plot(pen=pen)
+        self.fill = pg.FillBetweenItem(self.curve_lo, self.curve_hi, brush=pg.mkBrush(79, 157, 217, 140))
+        self.addItem(self.fill)
+        self.spec_image = pg.ImageItem()
+        self.spec_image.setColorMap(pg.colormap.get("magma"))
+        self.spec_image.setVisible(False)
+        self.addItem(self.spec_image)
+        self.region = pg.LinearRegionItem(values=(0, 0), brush=pg.mkBrush(255, 214, 102, 60), movable=True)
+        self.region.setVisible(False)
+        self.region.sigRegionChangeFinished.connect(self._region_moved)
+        self.addItem(self.region)
+        self.playhead = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#e74c3c", width=2))
+        self.addItem(self.playhead)
+        self.sampled_edge = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine))
+        self.sampled_edge.setVisible(False)
+        self.addItem(self.sampled_edge)
+        self.showing_spectrogram = False
+        self._redraw_timer = QTimer(self, singleShot=True, interval=15)
+        self._redraw_timer.timeout.connect(self.redraw)
+        self.vb.sigXRangeChanged.connect(lambda *_: self._redraw_timer.start())
+        self.vb.clicked.connect(self._clicked)
+        self.vb.dragged.connect(self._dragged)
+
+    # -- data -------------------------------------------------------------------------------------------------------
+    def set_audio(self, audio: Optional[np.ndarray], sr: int, keep_view: bool = False) -> None:
+        """Show ``audio`` (T,) float32; None clears the view."""
+        keep_view = keep_view and self.duration > 0  # nothing shown before: fit the new audio
+        self.audio = None if audio is None else np.asarray(audio, dtype=np.float32)
+        self.sr = int(sr)
+        self.pyramid = PeakPyramid(self.audio, self.sr) if self.audio is not None and len(self.audio) else None
+        self.duration = len(self.audio) / self.sr if self.pyramid is not None else 0.0
+        self.vb.setLimits(xMin=0, xMax=self.duration or 1.0)
+        if self.showing_spectrogram:
+            self._update_spectrogram()
+        if not keep_view:
+            self.zoom_fit()
+        self.redraw()
+
+    def set_sampled_until(self, seconds: Optional[float]) -> None:
+        """Dashed line where the sampled audio ends while a job is running (None hides it)."""
+        self.sampled_edge.setVisible(seconds is not None)
+        if seconds is not None:
+            self.sampled_edge.setValue(seconds)
+
+    def redraw(self) -> None:
+        if self.pyramid is None:
+            self.curve_lo.setData([], [])
+            self.curve_hi.setData([], [])
+            return
+        (t0, t1), _ = self.vb.viewRange()
+        width = max(64, int(self.vb.width()) or 800)
+        times, lo, hi = self.pyramid.view(max(0.0, t0), min(self.duration, t1), width)
+        self.curve_lo.setData(times, lo)
+        self.curve_hi.setData(times, hi)
+
+    # -- spectrogram ------------------------------------------------------------------------------------------------
+    def set_spectrogram(self, on: bool) -> None:
+        self.showing_spectrogram = bool(on)
+        self.spec_image.setVisible(self.showing_spectrogram)
+        for item in (self.curve_lo, self.curve_hi, self.fill):
+            item.setVisible(not self.showing_spectrogram)
+        if self.showing_spectrogram:
+            self._update_spectrogram()
+
+    def _update_spectrogram(self) -> None:
+        if self.audio is None or not len(self.audio):
+            self.spec_image.clear()
+            return
+        hop = max(256, len(self.audio) // 4000)  # at most ~4000 columns, whatever the length
+        _, _, db = spectrogram(self.audio, self.sr, n_fft=1024, hop=hop)
+        self.spec_image.setImage(db.T, levels=(-90, 0), autoLevels=False)  # (Tf, F): x = time, y = frequency
+        self.spec_image.setRect(0, -1, self.duration, 2)  # drawn across the waveform's y range
+
+    # -- playhead, seeking, region -------------------------------------------------------------------------------
+    def set_position(self, seconds: float) -> None:
+        self.playhead.setValue(seconds)
+
+    def _clicked(self, seconds: float) -> None:
+        self.seek_requested.emit(float(np.clip(seconds, 0.0, self.duration)))
+
+    def _dragged(self, a: float, b: float, finished: bool) -> None:
+        a, b = max(0.0, a), min(self.duration, b)
+        self.region.setVisible(True)
+        self.region.blockSignals(True)
+        self.region.setRegion((a, b))
+        self.region.blockSignals(False)
+        if finished and b - a > 0.01:
+            self.region_selected.emit(a, b)
+
+    def _region_moved(self) -> None:
+        a, b = self.region.getRegion()
+        self.region_selected.emit(float(a), float(b))
+
+    def set_region(self, region: Optional[tuple]) -> None:
+        self.region.setVisible(region is not None)
+        if region is not None:
+            self.region.blockSignals(True)
+            self.region.setRegion(region)
+            self.region.blockSignals(False)
+
+    def selection(self) -> Optional[tuple]:
+        if not self.region.isVisible():
+            return None
+        a, b = self.region.getRegion()
+        return (float(a), float(b)) if b - a > 0.01 else None
+
+    # -- zoom ---------------------------------------------------------------------------------------------------------
+    def zoom_fit(self) -> None:
+        self.vb.setXRange(0, self.duration or 1.0, padding=0)
+
+    def zoom_selection(self) -> None:
+        sel = self.selection()
+        if sel is not None:
+            self.vb.setXRange(*sel, padding=0.02)
+
+    def zoom(self, factor: float) -> None:
+        """factor < 1 zooms in around the playhead."""
+        (t0, t1), _ = self.vb.viewRange()
+        centre = float(self.playhead.value()) if t0 <= self.playhead.value() <= t1 else (t0 + t1) / 2
+        half = max((t1 - t0) * factor / 2, 0.001)
+        self.vb.setXRange(centre - half, centre + half, padding=0)

@@ -1,0 +1,84 @@
+"""What the interface needs to know about a loaded model set, as one frozen value built off the GUI thread.
+
+Widgets read names, the lyric vocabulary and window sizes from :class:`ModelInfo`; they never see a network or a
+tensor. The labeller it wraps is plain Python (tables and a character vocabulary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A loaded model set, described for the song editor, the views and the lyric window display.
+
+    Attributes:
+        name: the model set's name ("demo", "5b_lyrics", a folder name...).
+        source: what was loaded: a folder path or a registry name.
+        sr: audio sample rate in Hz.
+        hop_lengths: raw samples per token of levels 0, 1, 2.
+        n_ctx: tokens per window of each level, index = level.
+        artists, genres: every name the top prior's tables know, sorted.
+        has_lyrics: the top prior reads lyrics.
+        n_lyric_tokens: lyric characters one top-level window sees.
+        min_duration, max_duration: song lengths (seconds) the timing signal can place, or None.
+        labeller: the top prior's labeller (names, lyric vocabulary); None when the model has no label tables.
+    """
+
+    name: str
+    source: str
+    sr: int
+    hop_lengths: tuple
+    n_ctx: tuple
+    artists: tuple
+    genres: tuple
+    has_lyrics: bool
+    n_lyric_tokens: int
+    min_duration: float | None
+    max_duration: float | None
+    labeller: Any = None
+
+    @property
+    def top(self) -> int:
+        return len(self.hop_lengths) - 1
+
+    def window_seconds(self, level: int | None = None) -> float:
+        """Length of one window of ``level`` (the top by default) in seconds."""
+        level = self.top if level is None else level
+        return self.n_ctx[level] * self.hop_lengths[level] / self.sr
+
+    def outside(self, text: str) -> list[tuple[int, str]]:
+        """(position, character) of each lyric character the model cannot read."""
+        if self.labeller is None or not self.has_lyrics:
+            return []
+        return self.labeller.vocab.outside(text)
+
+    def label_warnings(self, artist: str, genre: str) -> list[str]:
+        """Messages for names the model does not know (each would silently become 'unknown')."""
+        if self.labeller is None:
+            return []
+        return list(self.labeller.resolve(artist, genre, "").warnings)
+
+    def song_samples(self, seconds: float, song_seconds: float | None) -> int:
+        """Total song length in samples as the timing signal sees it (what the sampler uses for lyric placement)."""
+        total = max(song_seconds or seconds, seconds)
+        if self.min_duration is not None:
+            total = max(total, self.min_duration)
+        return int(total * self.sr)
+
+
+def describe(models, source: str) -> ModelInfo:
+    """Build a :class:`ModelInfo` from a ModelSet, loading its top prior (call off the GUI thread)."""
+    top = models.levels - 1
+    prior = models.prior(top)
+    cfg = prior.cfg
+    labeller = prior.labeller
+    artists = tuple(labeller.artist_names()) if labeller is not None else ()
+    genres = tuple(labeller.genre_names()) if labeller is not None else ()
+    n_ctx = tuple(models.prior(level).cfg.n_ctx for level in range(models.levels))
+    return ModelInfo(name=models.name, source=str(source), sr=int(models.sr), hop_lengths=tuple(models.hop_lengths),
+                     n_ctx=n_ctx, artists=artists, genres=genres, has_lyrics=bool(cfg.n_tokens),
+                     n_lyric_tokens=int(cfg.n_tokens), min_duration=cfg.min_duration, max_duration=cfg.max_duration,
+                     labeller=labeller)

@@ -1,0 +1,169 @@
+"""The real window on the tiny model: type a spec, generate, watch the signals in order, cancel and resume, pick a
+candidate and upsample it, export and read it back, undo.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PySide6.QtCore import Qt
+
+from studio.audio.export import read_recipe
+from studio.engine.takes import Take
+from studio.ui.export_flow import export_current
+from tests.ui.conftest import TINY_SPEC, type_spec
+
+TOP_SAMPLES = int(0.372 * 44100) // 128 * 128  # 16384: what 0.372 s becomes at the top hop
+
+
+def _generate(qtbot, window, session, spec=TINY_SPEC, timeout=60_000):
+    type_spec(qtbot, window.editor, spec)
+    w = session.worker
+    with qtbot.waitSignals([w.take_created, w.planned, w.level_done, w.job_finished], order="strict",
+                           timeout=timeout):
+        qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    return Path(session.project.current)
+
+
+def test_generate_signals_in_order_and_files_on_disk(qtbot, studio):
+    window, session, rec = studio
+    assert window.editor.label_warnings() == []
+    take_dir = _generate(qtbot, window, session)
+
+    names = rec.names()
+    assert names[0] == "take_created" and names[1] == "planned"
+    n_windows = rec.of("planned")[0].windows[2]
+    assert names[2:] == ["window_done"] * len(n_windows) + ["level_done", "alignment_ready", "job_finished"]
+    done = rec.of("window_done")
+    assert [e.window for e in done] == list(range(len(n_windows)))  # each window once, in order
+    assert [(e.start, e.end) for e in done] == [tuple(w) for w in n_windows]
+    progress = rec.of("progress")
+    assert progress and all(p.level == 2 for p in progress)
+    assert all(a.elapsed <= b.elapsed for a, b in zip(progress, progress[1:]))
+    assert np.isfinite(progress[-1].eta)
+    job = rec.of("job_finished")[0]
+    assert job.error is None and not job.cancelled and Path(job.take_dir) == take_dir
+
+    take = Take.load(take_dir)
+    assert take.record.status == "done" and take.record.spec["artist"] == "Alan Jackson"
+    codes = take.codes(2)
+    assert codes.shape == (2, TOP_SAMPLES // 128) and (codes >= 0).all()
+    np.testing.assert_array_equal(codes, rec.of("level_done")[0].codes)
+    for cand in range(2):
+        audio, sr = sf.read(take.audio_path(2, cand))
+        assert sr == 44100 and len(audio) == TOP_SAMPLES
+    # the window shows what is on disk
+    np.testing.assert_array_equal(window.codes.codes[2], codes)
+    assert window.waveform.duration == TOP_SAMPLES / 44100
+    assert window.alignment.matrix is not None and window.alignment.matrix.shape[0] == codes.shape[1]
+    assert window.takes.item_for(str(take_dir)) is not None
+    assert window.progress.title.text().endswith(": done")
+
+
+def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
+    window, session, rec = studio
+    spec = dict(TINY_SPEC, seconds=0.743, candidates=1)
+    type_spec(qtbot, window.editor, spec)
+    w = session.worker
+    with qtbot.waitSignal(w.window_done, timeout=60_000):
+        window.generate()
+    with qtbot.waitSignal(w.job_finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(window.progress.cancel_button, Qt.LeftButton)
+    done = blocker.args[0]
+    assert done.cancelled and done.error is None
+    take_dir = Path(done.take_dir)
+    take = Take.load(take_dir)
+    assert take.record.status == "cancelled"
+    kept = int((take.codes(2) >= 0).all(axis=0).sum())
+    n_top = take.codes(2).shape[1]
+    assert 0 < kept < n_top  # finished windows are on disk, the rest is not
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert window.editor.generate_button.isEnabled()
+    assert window.takes.resume_button.isEnabled()
+    assert "cancelled" in window.progress.title.text()
+
+    box = window.prompt_recovery()  # what the next launch asks
+    assert box is not None and take_dir.name in box.text()
+    rec.clear()
+    with qtbot.waitSignal(w.job_finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(box.button(box.StandardButton.Yes), Qt.LeftButton)
+    assert blocker.args[0].error is None and not blocker.args[0].cancelled
+    first = rec.of("window_done")[0]
+    assert first.start >= kept - 64  # resumed from the last finished window, not from the start
+    take = Take.load(take_dir)
+    assert take.record.status == "done" and (take.codes(2) >= 0).all()
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert not window.takes.resume_button.isEnabled()
+
+
+def test_pick_candidate_upsample_export_and_undo(qtbot, studio, tmp_path):
+    window, session, rec = studio
+    parent = _generate(qtbot, window, session)
+    # key 2 auditions the second candidate at the same position and records the choice
+    session.playback.seek(0.1)
+    window.activateWindow()
+    window.waveform.setFocus()
+    qtbot.keyClick(window.waveform, Qt.Key_2)
+    assert session.candidate == 1
+    assert session.playback.key == (str(parent), 2, 1)
+    assert abs(session.playback.position - 0.1) < 1e-3
+    assert Take.load(parent).record.chosen == 1
+    assert window.takes.cand_group.checkedId() == 1
+
+    rec.clear()
+    w = session.worker
+    with qtbot.waitSignals([w.take_created, w.planned, w.level_done, w.level_done, w.job_finished],
+                           order="strict", timeout=90_000):
+        qtbot.mouseClick(window.takes.upsample_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    up_dir = Path(session.project.current)
+    up = Take.load(up_dir)
+    assert up.record.parent == Take.load(parent).record.id and up.record.plan["candidates"] == [1]
+    assert [e.level for e in rec.of("level_done")] == [1, 0]
+    np.testing.assert_array_equal(up.codes(2)[0], Take.load(parent).codes(2)[1])  # the chosen candidate's codes
+    assert (up.codes(0) >= 0).all() and (up.codes(1) >= 0).all()
+    tree_item = window.takes.item_for(str(up_dir))
+    assert tree_item.parent() is window.takes.item_for(str(parent))  # a child in the tree
+    assert session.take.best_level == 0
+
+    out = tmp_path / "song.flac"
+    result = export_current(window, 0, None, str(out), "flac")
+    assert result is not None and out.is_file()
+    audio, sr = sf.read(out)
+    ref, ref_sr = sf.read(up.audio_path(0, 0))
+    assert sr == ref_sr == 44100 and len(audio) == len(ref) == TOP_SAMPLES
+    np.testing.assert_allclose(audio, ref, atol=2 / 32768)
+    recipe = read_recipe(out)
+    assert recipe["seed"] == 11 and recipe["artist"] == "Alan Jackson" and recipe["level"] == 0
+    assert [step["kind"] for step in recipe["lineage"]] == ["upsample", "generate"]
+    sidecar = json.loads(Path(str(out) + ".json").read_text())
+    assert sidecar["recipe"]["lineage"][1]["id"] == Take.load(parent).record.id
+
+    stack = session.project.undo_stack
+    assert stack.undoText().startswith("Upsample")
+    stack.undo()
+    assert not up_dir.exists() and (session.project.project.trash_dir / up_dir.name / "take.json").is_file()
+    assert window.takes.item_for(str(up_dir)) is None
+    stack.redo()
+    assert (up_dir / "codes_l0.npy").is_file() and window.takes.item_for(str(up_dir)) is not None
+    session.project.select(str(parent))
+    stack.undo()  # the upsample again
+    stack.undo()  # the choice of candidate 2
+    assert Take.load(parent).record.chosen is None
+
+
+def test_delete_moves_to_trash_and_undo_restores(qtbot, studio):
+    window, session, rec = studio
+    take_dir = _generate(qtbot, window, session, dict(TINY_SPEC, candidates=1, levels="top"))
+    before = sorted(p.name for p in take_dir.iterdir())
+    window.takes.tree.setFocus()
+    qtbot.mouseClick(window.takes.delete_button, Qt.LeftButton)
+    assert not take_dir.exists() and session.project.takes == []
+    assert window.takes.tree.topLevelItemCount() == 0
+    window.actions_by_name["undo"].trigger()
+    assert sorted(p.name for p in take_dir.iterdir()) == before
+    assert window.takes.item_for(str(take_dir)) is not None
