@@ -51,7 +51,8 @@ def read_official_container(path: "str | Path") -> dict:
     size = path.stat().st_size
     try:
         with torch.serialization.safe_globals(_numpy_allow_list()):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            # zip files are memory-mapped: a 10 GB prior is paged in as it is assigned, never copied
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         msg = str(exc)
         if "Unsupported global" in msg or "GLOBAL" in msg or "not an allowed global" in msg:
