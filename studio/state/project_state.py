@@ -68,6 +68,10 @@ class ProjectState(QObject):
         self.saved.emit(str(self.project.folder / "project.json"))
         return True
 
+    def stop_autosave(self) -> None:
+        self._autosave.stop()
+        self.spec_provider = dict
+
     def save(self) -> None:
         """Explicit save: like autosave, but errors reach the caller."""
         if self.project is None:

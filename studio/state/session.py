@@ -251,3 +251,4 @@ class StudioSession(QObject):
         self.sampler.shutdown()
         self.playback.close()
         self.project.autosave()
+        self.project.stop_autosave()  # the editor that provides the spec is going away

@@ -80,7 +80,7 @@ class PrimeClip(QGroupBox):
             self.message.emit(str(exc))
             return False
         self.path = str(Path(path).resolve())
-        self.duration = float(info.duration)
+        self.duration = float(info.seconds)
         pyr = PeakPyramid(audio, DISPLAY_SR)
         times, lo, hi = pyr.view(0, self.duration, 600)
         self.curve_lo.setData(times, lo)

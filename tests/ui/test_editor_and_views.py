@@ -1,0 +1,136 @@
+"""Song editor checks against the model's own tables, the waveform and code views, the player without a device."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from studio.audio.player import Player
+from studio.state.lyric_window import clean_to_typed, typed_span, window_lyric_span
+from studio.state.playback import Playback
+from studio.ui.code_view import CodeLevelView
+from studio.ui.transport import TransportBar
+from studio.ui.waveform_view import WaveformView
+
+
+def test_artist_genre_completion_and_unknown_warning(qtbot, studio):
+    window, session, _ = studio
+    ed = window.editor
+    model = ed.artist.completer().model()
+    names = [model.index(i, 0).data() for i in range(model.rowCount())]
+    assert names == list(session.info.artists) and "alan_jackson" in names
+    ed.artist.completer().setCompletionPrefix("jackso")
+    assert "alan_jackson" in [ed.artist.completer().completionModel().index(i, 0).data()
+                              for i in range(ed.artist.completer().completionCount())]
+    qtbot.keyClicks(ed.artist, "Alan Jacksn")
+    qtbot.keyClicks(ed.genre, "Country")
+    assert ed.label_warnings() == ["Unknown artist 'Alan Jacksn': the model will use 'unknown'. Pick a name from "
+                                   "the list."]
+    ed.artist.setText("Alan Jackson")
+    assert ed.label_warnings() == []
+    ed.genre.setText("Countyr")
+    assert ed.label_warnings() == ["Unknown genre word 'countyr': the model will use 'unknown' for it."]
+
+
+def test_lyrics_marks_unreadable_characters_and_the_window_span(qtbot, studio):
+    window, session, _ = studio
+    ed = window.editor
+    text = "Snow \u2603 falls on the town, " * 6
+    ed.seconds.setValue(0.743)
+    ed.song_seconds.setValue(90)
+    ed.lyrics.setFocus()
+    ed.lyrics.insertPlainText(text)  # pasted: QTest cannot type characters beyond Latin-1
+    assert [c for _, c in ed.lyrics.unreadable] == ["\u2603"] * 6
+    assert [p for p, _ in ed.lyrics.unreadable] == [i for i, c in enumerate(text) if c == "\u2603"]
+    assert "cannot read" in ed.window_label.text() and "\u2603" in ed.window_label.text()
+    span = ed.lyrics.window_span
+    n_tokens = session.info.n_lyric_tokens
+    clean_len = len(clean_to_typed(text, session.info.labeller.vocab.chars))
+    assert span is not None and span[0] == 0
+    assert span == typed_span(text, session.info.labeller.vocab.chars, window_lyric_span(
+        clean_len, n_tokens, int(90 * 44100), 0, session.info.n_ctx[2] * 128))
+    # lyrics spread over the whole 90 s song: a window at 45 s sees the middle of the text
+    later = ed.show_window(int(45 * 44100 / 128))
+    assert later[0] > span[0] and later[0] < len(text) / 2 < later[1]
+
+
+def test_priming_clip_by_drop_and_range(qtbot, studio, tmp_path):
+    window, _, _ = studio
+    sr = 22050
+    t = np.arange(sr * 3) / sr
+    path = tmp_path / "clip.wav"
+    sf.write(path, (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(ev)
+    prime = window.editor.spec()["prime"]
+    assert prime == {"file": str(path.resolve()), "start": 0.0, "end": None}
+    window.editor.prime.region.setRegion((1.0, 2.5))
+    assert window.editor.spec()["prime"] == {"file": str(path.resolve()), "start": 1.0, "end": 2.5}
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not audio")
+    assert not window.editor.prime.set_file(str(bad))
+    assert window.errors and "notes.txt" in window.errors[-1]
+    assert window.editor.spec()["prime"]["start"] == 1.0  # the previous clip is kept
+
+
+def test_waveform_draws_peaks_seeks_and_loops(qtbot):
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(900, 200)
+    view.show()
+    sr = 44100
+    audio = (0.8 * np.sin(2 * np.pi * 3 * np.arange(240 * sr) / sr)).astype(np.float32)  # four minutes
+    view.set_audio(audio, sr)
+    x, y = view.curve_hi.getData()
+    assert len(x) <= 2 * view.vb.width() and y.max() > 0.79  # peaks per pixel, not 10 million points
+    view.vb.setXRange(10.0, 10.5, padding=0)
+    view.redraw()
+    x, _ = view.curve_hi.getData()
+    assert x[0] >= 9.99 and x[-1] <= 10.51
+    with qtbot.waitSignal(view.seek_requested) as blocker:
+        view.vb.clicked.emit(12.25)
+    assert blocker.args == [12.25]
+    with qtbot.waitSignal(view.region_selected) as blocker:
+        view.vb.dragged.emit(30.0, 45.0, True)
+    assert blocker.args == [30.0, 45.0] and view.selection() == (30.0, 45.0)
+    view.zoom_selection()
+    (a, b), _ = view.vb.viewRange()
+    assert a < 30.0 < 45.0 < b < 46.0
+    view.zoom_fit()
+    (a, b), _ = view.vb.viewRange()
+    assert (a, b) == (0.0, 240.0)
+    view.set_spectrogram(True)
+    assert view.spec_image.image is not None and not view.curve_hi.isVisible()
+
+
+def test_code_view_hover_and_current_window(qtbot):
+    view = CodeLevelView()
+    qtbot.addWidget(view)
+    codes = {2: np.array([[5, 6, -1, -1]]), 1: np.full((1, 16), 7), 0: -np.ones((1, 64), dtype=np.int64)}
+    view.set_codes(codes, (8, 32, 128), 44100)
+    t = 1.5 * 128 / 44100
+    assert view.describe(t, view._y0(2) + 0.5) == f"level 2 · {t:.3f} s · candidate 1 · code 6"
+    assert view.describe(3.5 * 128 / 44100, view._y0(2) + 0.5).endswith("not sampled")
+    assert view.describe(t, view._y0(0) + 0.5).endswith("not sampled")
+    view.set_current((2, 0, 4, 2))
+    x, _ = view.context_edge.getData()
+    assert list(x) == [2 * 128 / 44100] * 2
+
+
+def test_no_audio_device_disables_transport_with_a_message(qtbot):
+    player = Player(device=987654)
+    playback = Playback(player)
+    bar = TransportBar(playback)
+    qtbot.addWidget(bar)
+    assert not bar.play_button.isEnabled() and not bar.stop_button.isEnabled()
+    assert "Audio playback is unavailable" in bar.device_message.text()
+    assert bar.retry_button.isVisibleTo(bar)
+    playback.load(np.zeros(44100, dtype=np.float32), 44100)
+    playback.toggle()  # nothing plays, nothing raises
+    playback.seek(0.5)
+    assert abs(playback.position - 0.5) < 1e-3
+    playback.close()
