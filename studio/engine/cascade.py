@@ -142,6 +142,15 @@ def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]
         take.set_status("failed", str(exc))
         yield JobDone(str(take.path), error=str(exc))
         return
+    except Exception as exc:  # a bug: keep the take, write the traceback beside it, tell the caller
+        import traceback
+
+        (take.path / "error.log").write_text(traceback.format_exc())
+        msg = (f"unexpected {type(exc).__name__}: {exc}. The take is kept up to its last window; the details are "
+               f"in {take.path / 'error.log'} (please report them).")
+        take.set_status("failed", msg)
+        yield JobDone(str(take.path), error=msg)
+        return
     take.set_status("done")
     yield JobDone(str(take.path))
 

@@ -48,22 +48,23 @@ def _label_fields(level: int, n_artists: int, n_genres: int) -> dict:
         hop_lengths=(16, 64, 256), downs_t=(4, 2, 2), strides_t=(2, 2, 2), sr=DEMO_SR,  # why: the demo VQ-VAE's
         labels=True,  # why: every level takes the artist/genre start token, as the official priors do
         labels_v3=False,  # why: v2 tables (normalised names, genre as a bag of words) fit composite genre names
-        y_bins=(n_genres, n_artists),  # why: headroom over the demo tables (~10 of each) for fine-tuning labels
+        y_bins=(n_genres, n_artists),  # why: the demo set has 28 artists and 19 genre words; room for a musician's own
         max_bow_genre_size=3,  # why: demo genre names have at most three words ("string quartet", ...)
         t_bins=64,  # why: timing resolution of the top prior; songs are short, 64 bins is ~2-10 s per bin
     )
 
 
-def demo_prior(level: int, n_artists: int = 32, n_genres: int = 32) -> PriorConfig:
+def demo_prior(level: int, n_artists: int = 64, n_genres: int = 64) -> PriorConfig:
     """The demo prior of ``level`` (0 and 1 upsamplers, 2 the lyric-conditioned top)."""
     if level == 2:
         return PriorConfig(
             **_label_fields(2, n_artists, n_genres),
             n_ctx=384,  # why: 6.1 s of music per window, a phrase of a tune; attention cost stays small
-            width=192,  # why: about 5M parameters: trains to a useful loss in tens of CPU minutes
+            width=128,  # why: ~2M parameters, ~0.1M multiply-adds per token and layer: at 192 wide one training step
+            #             (8 windows) took 12 s on a shared CPU core, too slow to train in the session's hour
             depth=16,  # why: attn_order 12 puts its prime (lyric) layer at layer 15, so 16 is the least depth
             #            that sees the lyrics
-            heads=2,  # why: 48-dim heads (n_state 96); the alignment head is head 0
+            heads=2,  # why: 32-dim heads (n_state 64); the alignment head is head 0
             attn_order=12,  # why: 1b_lyrics pattern: row/column/previous-block layers plus a prime layer
             blocks=16,  # why: block_ctx = (64 + 384) / 16 = 28 tokens (0.45 s) per row
             m_attn=0.5,  # why: wider attention than the official 0.25 at this small width

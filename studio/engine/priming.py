@@ -13,9 +13,12 @@ def prime_codes(models, prime: PrimeSpec, n_samples: int) -> list[np.ndarray]:
 
     The clip is loaded at the model's rate, mixed to mono and cut to a multiple of the top hop length.
     """
-    from ..audio.io import load_audio  # soundfile + numpy; no Qt
+    from ..audio.io import AudioLoadError, load_audio  # soundfile + numpy; no Qt
 
-    audio = load_audio(prime.file, models.sr, start=prime.start, end=prime.end)
+    try:
+        audio = load_audio(prime.file, models.sr, start=prime.start, end=prime.end)
+    except AudioLoadError as exc:
+        raise SpecError(f"priming clip: {exc}") from None
     top = models.hop_lengths[-1]
     length = len(audio) // top * top
     if length == 0:

@@ -217,3 +217,13 @@ def test_memory_check_limits_batch_and_refuses_before_sampling(tiny_models, tmp_
     events = run(take, tiny_models)
     assert "GiB per candidate" in events[-1].error and "resume" in events[-1].error
     assert Take.load(take.path).record.status == "failed"
+
+
+def test_corrupt_priming_clip_fails_the_take_with_a_clear_message(tiny_models, tmp_path):
+    bad = tmp_path / "broken.flac"
+    bad.write_bytes(b"fLaC" + b"\x00" * 200)
+    spec = SongSpec(seconds=TINY_SECONDS, levels="top", prime={"file": str(bad)}, **SPEC)
+    take = new_take(spec, tmp_path / "p", tiny_models)
+    events = run(take, tiny_models)
+    assert events[-1].error.startswith("priming clip:") and "broken.flac" in events[-1].error
+    assert Take.load(take.path).record.status == "failed"
