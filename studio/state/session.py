@@ -182,6 +182,7 @@ class StudioSession(QObject):
         self.job_ended.emit(done)
 
     def _level_done(self, event) -> None:
+        self.project.reload_takes()  # the tree shows the levels done so far
         if self.project.current == self.running_take:
             self.reload_current(keep_position=True)
 

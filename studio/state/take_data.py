@@ -39,7 +39,7 @@ class TakeSummary:
     @property
     def label(self) -> str:
         extra = f" {self.range_seconds[0]:.1f}-{self.range_seconds[1]:.1f} s" if self.range_seconds else ""
-        return f"{self.name}  ({self.kind}{extra}, {self.seconds:.1f} s, {self.n_candidates} cand.)"
+        return f"{self.name}{extra} · {self.seconds:.2f} s · {self.n_candidates} cand."
 
     @property
     def resumable(self) -> bool:

@@ -41,12 +41,14 @@ class AlignmentView(pg.PlotWidget):
             self.image.clear()
             self.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             return
-        top = float(np.percentile(self.matrix, 99.5)) or 1.0
+        top = float(self.matrix.max()) or 1.0
         self.image.setImage(self.matrix, levels=(0.0, top), autoLevels=False)  # x = token, y = character
         duration = self.matrix.shape[0] * seconds_per_token
         self.image.setRect(0, 0, duration, self.matrix.shape[1])
         self.vb.setLimits(xMin=0, xMax=max(duration, 0.01))
-        self.vb.setRange(xRange=(0, duration), yRange=(0, self.matrix.shape[1]), padding=0)
+        seen = np.flatnonzero(self.matrix.max(axis=0) > 0)  # the characters any moment attends to
+        y1 = int(seen[-1]) + 1 if seen.size else self.matrix.shape[1]
+        self.vb.setRange(xRange=(0, duration), yRange=(0, max(y1, 1)), padding=0)
 
     def set_position(self, seconds: float) -> None:
         self.playhead.setValue(seconds)

@@ -8,6 +8,7 @@ click seeks the player.
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import numpy as np
@@ -21,7 +22,9 @@ GAP = 0.15
 UNSAMPLED = np.array([45, 45, 48, 255], dtype=np.uint8)
 
 
+@functools.lru_cache(maxsize=1)
 def _lut() -> np.ndarray:
+    """(256, 4) RGBA; built once (pyqtgraph parses the colour map from a CSV file on every get)."""
     return pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.uint8)  # (256, 4)
 
 
@@ -42,6 +45,7 @@ class CodeLevelView(pg.PlotWidget):
         self.vb = TimelineViewBox()
         super().__init__(parent, viewBox=self.vb)
         self.levels = levels
+        _lut()  # read the colour map now, not while a job's first codes arrive
         self.setLabel("bottom", "time", units="s")
         self.setTitle("Codes per level (rows: candidates; grey: not sampled yet)", size="9pt")
         self.getAxis("left").setTicks([[(self._y0(lv) + BAND / 2, f"L{lv}") for lv in range(levels)]])

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         s.candidate_changed.connect(self._candidate_changed)
         s.project.project_changed.connect(self._project_changed)
         s.project.recent_changed.connect(self._rebuild_recent)
+        w.take_created.connect(self._take_started)
         w.planned.connect(self._planned_event)
         w.progress.connect(self._progress_event)
         w.window_done.connect(self._window_done)
@@ -249,7 +250,7 @@ class MainWindow(QMainWindow):
 
     def _busy(self, busy: bool) -> None:
         self.editor.generate_button.setEnabled(not busy and self.session.info is not None)
-        self.takes.set_busy(busy)
+        self.takes.set_busy(busy, self.session.running_take if busy else "")
         for key in ("generate", "continue", "upsample", "upsample_range", "resume"):
             self.actions_by_name[key].setEnabled(not busy)
         self.actions_by_name["cancel"].setEnabled(busy)
@@ -266,6 +267,9 @@ class MainWindow(QMainWindow):
         self.codes.set_current(None)
         self.waveform.set_sampled_until(None)
         self.editor.show_window(0)
+
+    def _take_started(self, take_dir: str, _kind: str) -> None:
+        self.takes.set_busy(True, take_dir)
 
     def _running_is_current(self) -> bool:
         return bool(self.session.running_take) and self.session.running_take == self.session.project.current

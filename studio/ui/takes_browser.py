@@ -29,7 +29,7 @@ class TakesBrowser(QWidget):
         self.state = state
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Take", "Status"])
-        self.tree.setColumnWidth(0, 230)
+        self.tree.setColumnWidth(0, 250)
         self.tree.currentItemChanged.connect(self._current_item)
         self.cand_box = QHBoxLayout()
         self.cand_group = QButtonGroup(self)
@@ -72,6 +72,7 @@ class TakesBrowser(QWidget):
         state.takes_changed.connect(self.rebuild)
         state.current_changed.connect(self._select_path)
         self.busy = False
+        self.running_path = ""  # the take a job is writing now
         self.rebuild()
 
     # -- tree -----------------------------------------------------------------------------------------------------------
@@ -81,7 +82,9 @@ class TakesBrowser(QWidget):
         items = {}
 
         def add(summary, parent_item):
-            item = QTreeWidgetItem([summary.label, summary.status + STATUS_MARK.get(summary.status, "")])
+            status = ("sampling..." if summary.path == self.running_path
+                      else summary.status + STATUS_MARK.get(summary.status, ""))
+            item = QTreeWidgetItem([summary.label, status])
             item.setData(0, PATH_ROLE, summary.path)
             item.setToolTip(0, summary.error or summary.path)
             (parent_item.addChild(item) if parent_item else self.tree.addTopLevelItem(item))
@@ -140,8 +143,11 @@ class TakesBrowser(QWidget):
             self.info.setText("No take selected." if self.state.takes else "No takes yet: write a song and Generate.")
         self.update_buttons()
 
-    def set_busy(self, busy: bool) -> None:
+    def set_busy(self, busy: bool, running_path: str = "") -> None:
         self.busy = busy
+        if running_path != self.running_path:
+            self.running_path = running_path
+            self.rebuild()
         self.update_buttons()
 
     def update_buttons(self) -> None:

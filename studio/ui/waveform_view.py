@@ -94,6 +94,8 @@ class WaveformView(pg.PlotWidget):
         self.vb.setLimits(xMin=0, xMax=self.duration or 1.0)
         if self.showing_spectrogram:
             self._update_spectrogram()
+        peak = float(np.abs(self.audio).max()) if self.pyramid is not None else 1.0
+        self.setYRange(-max(peak, 0.02), max(peak, 0.02), padding=0.05)  # quiet takes still fill the view
         if not keep_view:
             self.zoom_fit()
         self.redraw()
@@ -131,7 +133,8 @@ class WaveformView(pg.PlotWidget):
         hop = max(256, len(self.audio) // 4000)  # at most ~4000 columns, whatever the length
         _, _, db = spectrogram(self.audio, self.sr, n_fft=1024, hop=hop)
         self.spec_image.setImage(db.T, levels=(-90, 0), autoLevels=False)  # (Tf, F): x = time, y = frequency
-        self.spec_image.setRect(0, -1, self.duration, 2)  # drawn across the waveform's y range
+        (_, _), (y0, y1) = self.vb.viewRange()
+        self.spec_image.setRect(0, y0, self.duration, y1 - y0)  # drawn across the waveform's y range
 
     # -- playhead, seeking, region -------------------------------------------------------------------------------
     def set_position(self, seconds: float) -> None:

@@ -7,6 +7,7 @@ frozen dataclass of numpy copies. Cancel is cooperative: a ``threading.Event`` t
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -17,8 +18,19 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+# Imported here, not inside a job: importing a module holds the GIL while it compiles, which would stall the GUI.
+from studio.engine.cascade import run_take
 from studio.engine.events import AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone
+from studio.engine.jobs import continue_take, new_take, upsample_take
+from studio.engine.modelset import ModelSet
+from studio.engine.spec import SongSpec
+from studio.engine.takes import Take
 from studio.workers.model_info import describe
+
+
+# The GUI thread re-takes the GIL on every return from Qt into Python (dozens of times per repaint) and each time
+# may wait up to this long for the sampler thread to let go of it; 0.25 ms keeps a repaint's total wait small.
+SWITCH_INTERVAL = float(os.environ.get("STUDIO_GIL_SWITCH_S", "0.00025"))
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,6 @@ class SamplingWorker(QObject):
     @Slot(object)
     def load_models(self, source) -> None:
         """``source``: a model name ("demo"), a folder path, or a ModelSet already built (tests)."""
-        from studio.engine.modelset import ModelSet
-
         self.busy_changed.emit(True)
         try:
             if isinstance(source, ModelSet):
@@ -96,6 +106,7 @@ class SamplingWorker(QObject):
                 models, label = ModelSet.named(str(source)), str(source)
             info = describe(models, label)
             _ = models.vqvae  # load every network now: unpickling holds the GIL, so never in the middle of a job
+            _warm_imports()
         except Exception as exc:  # CheckpointError, label tables missing, damaged file: all shown to the user
             self.models_failed.emit(_model_message(source, exc))
         else:
@@ -114,10 +125,6 @@ class SamplingWorker(QObject):
             self.busy_changed.emit(False)
 
     def _create(self, request: JobRequest):
-        from studio.engine.jobs import continue_take, new_take, upsample_take
-        from studio.engine.spec import SongSpec
-        from studio.engine.takes import Take
-
         if request.kind == "resume":
             return Take.load(request.folder)
         if request.kind == "generate":
@@ -133,8 +140,6 @@ class SamplingWorker(QObject):
         raise ValueError(f"unknown job kind {request.kind!r}")
 
     def _run(self, request: JobRequest) -> None:
-        from studio.engine.cascade import run_take
-
         if self.models is None:
             self.job_failed.emit("No model is loaded: choose a model (Models > Choose model folder...) first.")
             return
@@ -190,6 +195,22 @@ class SamplingWorker(QObject):
         self.preview.emit(PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
 
 
+# Modules the engine imports lazily inside a job. Importing (compiling) a module holds the GIL for its whole length,
+# which would freeze the interface for a moment mid-job, so the worker imports them while the model loads instead.
+LAZY_ENGINE_IMPORTS = ("studio.engine.priming", "studio.engine.alignment", "studio.engine.static_step",
+                       "studio.modelstore.hardware", "studio.audio.io", "soundfile", "safetensors.torch")
+
+
+def _warm_imports() -> None:
+    import importlib
+
+    for name in LAZY_ENGINE_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional piece this build lacks: the engine reports it when it needs it
+            continue
+
+
 def _model_message(source, exc: Exception) -> str:
     name = getattr(source, "name", source)
     text = str(exc).strip() or type(exc).__name__
@@ -208,8 +229,8 @@ class SamplerThread(QObject):
 
     def __init__(self, parent=None, progress_interval: float = 0.05, preview_interval: float = 1.0):
         super().__init__(parent)
-        # Hand the GIL over every 1 ms (Python's default is 5 ms) so the GUI thread waits little while sampling.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # Hand the GIL over more often than Python's default 5 ms, so the GUI thread waits little while sampling.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.thread = QThread()
         self.thread.setObjectName("sampler")
         self.worker = SamplingWorker(progress_interval, preview_interval)
