@@ -13,12 +13,15 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 import torch
 
+from ..modelstore import hardware
 from .alignment import lyric_alignment
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone)
 from .modelset import ModelSet
+from .priming import prime_codes
 from .sampling import Cancelled, iter_sample_window
 from .spec import SongSpec, SpecError
 from .takes import Take, TakePlan
+from .transformer import Conv1D
 from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
 
 
@@ -66,8 +69,6 @@ def init_codes(take: Take, models: ModelSet, spec: SongSpec, n_samples: int) -> 
             continue
         take.write_codes(level, -np.ones((n, n_samples // models.hop_lengths[level]), dtype=np.int64))
     if spec.prime is not None and take.plan.kind == "generate":
-        from .priming import prime_codes
-
         zs = prime_codes(models, spec.prime, n_samples)
         for level, z in enumerate(zs):
             codes = take.codes(level)
@@ -224,7 +225,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
             take.save()
             clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes.copy())
-        audio = _decode(models, codes, level)
+        audio = decode_codes(models, codes, level)
         take.write_audio(level, audio)
         if level not in take.record.levels_done:
             take.record.levels_done.append(level)
@@ -307,15 +308,13 @@ def priming_chunk(cfg, requested=None) -> int:
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
     """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample
     against the device's free memory (with a 10 % margin). Raises OutOfMemory, before sampling, if none fits."""
-    from ..modelstore.hardware import available_memory, estimate
-
     name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
-    one = estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
+    one = hardware.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
     per_sample = kv_bytes(prior, dtype) + one.activations
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
     else:
-        free = available_memory("cpu").available
+        free = hardware.available_memory("cpu").available
     fit = int(free * 0.9 // max(1, per_sample))
     if fit < 1:
         raise OutOfMemory(f"level {prior.cfg.level} needs about {per_sample / 2**30:.1f} GiB per candidate but "
@@ -329,8 +328,6 @@ def _cast_for_sampling(prior, dtype):
     official weights become exact fp32 on CPU, bf16 on GPU)."""
     if getattr(prior, "_sampling_dtype", None) == dtype:
         return
-    from .transformer import Conv1D
-
     for m in prior.prior.modules():
         if isinstance(m, Conv1D):
             m.to(dtype)
@@ -338,7 +335,7 @@ def _cast_for_sampling(prior, dtype):
 
 
 @torch.no_grad()
-def _decode(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
+def decode_codes(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
     """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio in [-1, 1]."""
     vq = models.vqvae
     device = next(vq.parameters()).device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..audio.io import AudioLoadError, load_audio  # soundfile + numpy; no Qt
 from .spec import PrimeSpec, SpecError
 
 
@@ -13,8 +14,6 @@ def prime_codes(models, prime: PrimeSpec, n_samples: int) -> list[np.ndarray]:
 
     The clip is loaded at the model's rate, mixed to mono and cut to a multiple of the top hop length.
     """
-    from ..audio.io import AudioLoadError, load_audio  # soundfile + numpy; no Qt
-
     try:
         audio = load_audio(prime.file, models.sr, start=prime.start, end=prime.end)
     except AudioLoadError as exc:
