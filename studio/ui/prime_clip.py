@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayo
 
 from studio.audio.io import AudioLoadError, audio_info, load_audio, readable_formats
 from studio.audio.peaks import PeakPyramid
+from .envelope import EnvelopeItem
 
 DISPLAY_SR = 8000  # the clip is drawn from a low-rate copy; the sampler reads the file itself at the model's rate
 
@@ -40,7 +42,8 @@ class PrimeClip(QGroupBox):
         self.plot.setMenuEnabled(False)
         self.curve_hi = self.plot.plot(pen=pg.mkPen("#4f9dd9"))
         self.curve_lo = self.plot.plot(pen=pg.mkPen("#4f9dd9"))
-        self.plot.addItem(pg.FillBetweenItem(self.curve_lo, self.curve_hi, brush=pg.mkBrush(79, 157, 217, 120)))
+        self.envelope = EnvelopeItem()
+        self.plot.addItem(self.envelope)
         self.region = pg.LinearRegionItem(values=(0, 1), brush=pg.mkBrush(255, 214, 102, 70))
         self.region.sigRegionChanged.connect(self._region_moved)
         self.region.setVisible(False)
@@ -85,6 +88,7 @@ class PrimeClip(QGroupBox):
         times, lo, hi = pyr.view(0, self.duration, 600)
         self.curve_lo.setData(times, lo)
         self.curve_hi.setData(times, hi)
+        self.envelope.set_envelope(times, lo, hi)
         self.plot.setXRange(0, max(self.duration, 0.01), padding=0)
         self.plot.setYRange(-1, 1, padding=0.05)
         self.hint.setText(f"{Path(path).name}: {self.duration:.1f} s. Drag the shaded range to choose the prime.")
@@ -101,6 +105,7 @@ class PrimeClip(QGroupBox):
         self.duration = 0.0
         self.curve_lo.setData([], [])
         self.curve_hi.setData([], [])
+        self.envelope.set_envelope(np.zeros(0), np.zeros(0), np.zeros(0))
         self.region.setVisible(False)
         self.hint.setText("Drop an audio file here, or browse. Drag the shaded range to choose which part primes.")
         self._update_enabled()

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 
 from studio.audio.peaks import PeakPyramid, spectrogram
+from .envelope import EnvelopeItem
 
 
 class TimelineViewBox(pg.ViewBox):
@@ -61,7 +62,7 @@ class WaveformView(pg.PlotWidget):
         pen = pg.mkPen("#4f9dd9")
         self.curve_hi = self.plot(pen=pen)
         self.curve_lo = self.plot(pen=pen)
-        self.fill = pg.FillBetweenItem(self.curve_lo, self.curve_hi, brush=pg.mkBrush(79, 157, 217, 140))
+        self.fill = EnvelopeItem()
         self.addItem(self.fill)
         self.spec_image = pg.ImageItem()
         self.spec_image.setColorMap(pg.colormap.get("magma"))
@@ -110,12 +111,14 @@ class WaveformView(pg.PlotWidget):
         if self.pyramid is None:
             self.curve_lo.setData([], [])
             self.curve_hi.setData([], [])
+            self.fill.set_envelope(np.zeros(0), np.zeros(0), np.zeros(0))
             return
         (t0, t1), _ = self.vb.viewRange()
         width = max(64, int(self.vb.width()) or 800)
         times, lo, hi = self.pyramid.view(max(0.0, t0), min(self.duration, t1), width)
         self.curve_lo.setData(times, lo)
         self.curve_hi.setData(times, hi)
+        self.fill.set_envelope(times, lo, hi)
 
     # -- spectrogram ------------------------------------------------------------------------------------------------
     def set_spectrogram(self, on: bool) -> None:

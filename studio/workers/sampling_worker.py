@@ -106,6 +106,8 @@ class SamplingWorker(QObject):
                 models, label = ModelSet.named(str(source)), str(source)
             info = describe(models, label)
             _ = models.vqvae  # load every network now: unpickling holds the GIL, so never in the middle of a job
+            for level in range(models.levels):
+                models.prior(level)
             _warm_imports()
         except Exception as exc:  # CheckpointError, label tables missing, damaged file: all shown to the user
             self.models_failed.emit(_model_message(source, exc))
