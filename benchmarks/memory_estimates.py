@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.engine.cascade import priming_chunk  # noqa: E402
+from studio.engine.sampling import priming_chunk  # noqa: E402
 from studio.engine.configs import PriorConfig  # noqa: E402
 from studio.engine.sampling import CachedDecoder, draw  # noqa: E402
 from studio.engine.speed import random_prior, synthetic_conditioning  # noqa: E402

@@ -18,10 +18,10 @@ from .alignment import lyric_alignment
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone)
 from .modelset import ModelSet
 from .priming import prime_codes
-from .sampling import Cancelled, iter_sample_window
+from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
 from .spec import SongSpec, SpecError
+from .speed import measured_rates
 from .takes import Take, TakePlan
-from .transformer import Conv1D
 from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
 
 
@@ -177,9 +177,20 @@ def _plan_windows(take, models, plan, spec):
 
 def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
     windows, tokens = _plan_windows(take, models, plan, spec)
-    yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
-                     tokens, len(plan.candidates))
     clock = _Clock()
+    todo = {lv: [w for w in ws if sampled_prefix(take.codes(lv), w) < w.end - w.start]
+            for lv, ws in windows.items()}
+    batches = {lv: min(len(plan.candidates), max(1, int(spec.max_batch[lv]))) for lv in plan.levels if todo[lv]}
+    eta = 0.0
+    for lv, (per_token, prime_s) in measured_rates(models, device, dtype, batches, spec.hop_fraction).items():
+        n_batches = -(-len(plan.candidates) // batches[lv])
+        clock.rate[lv] = per_token * n_batches
+        codes = take.codes(lv)
+        eta += sum((w.end - w.start) - sampled_prefix(codes, w) for w in todo[lv]) * per_token * n_batches
+        eta += len(todo[lv]) * prime_s * n_batches
+    yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
+                     tokens, len(plan.candidates), eta)
+    clock.t0 = time.monotonic()
 
     def remaining_tokens(from_level, from_window):
         rem = {}
@@ -195,7 +206,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
     warned = set()
     for level in plan.levels:
         prior = models.prior(level)
-        _cast_for_sampling(prior, dtype)
+        cast_for_sampling(prior, dtype)
         info = prior.resolve_labels(spec.artist, spec.genre, spec.lyrics)
         for msg in info.warnings:
             if msg not in warned:
@@ -287,9 +298,6 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     return result
 
 
-PRIMING_CHUNK = 2048
-
-
 def kv_bytes(prior, dtype: torch.dtype) -> int:
     """KV cache of one candidate as CachedDecoder allocates it, in the sparse layout (row layers one block,
     previous-block layers two, prime layers the lyric prefix, column and dense layers the window)."""
@@ -297,12 +305,6 @@ def kv_bytes(prior, dtype: torch.dtype) -> int:
     size = torch.empty((), dtype=dtype).element_size()
     return sum(2 * layer.attn.cache_slots(cfg.n_ctx_total) * cfg.n_state * size
                for layer in prior.prior.transformer._attn_mods if layer.attn.func != 6)
-
-
-def priming_chunk(cfg, requested=None) -> int:
-    """Tokens pushed through the network per priming pass: large passes are fast, but the attention scores of a
-    pass grow with chunk x context, so official 8192-token windows are primed in a few 2048-token passes."""
-    return int(requested or min(cfg.n_ctx_total, PRIMING_CHUNK))
 
 
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
@@ -321,17 +323,6 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
                           f"{device} has {free / 2**30:.1f} GiB free; close other programs or use a smaller "
                           f"model. The take is saved; resume it when memory is free.")
     return max(1, min(wanted, fit))
-
-
-def _cast_for_sampling(prior, dtype):
-    """Cast the transformer's projection weights to the sampling dtype once, not on every call (fp16-stored
-    official weights become exact fp32 on CPU, bf16 on GPU)."""
-    if getattr(prior, "_sampling_dtype", None) == dtype:
-        return
-    for m in prior.prior.modules():
-        if isinstance(m, Conv1D):
-            m.to(dtype)
-    prior._sampling_dtype = dtype
 
 
 @torch.no_grad()

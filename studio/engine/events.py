@@ -16,6 +16,7 @@ class JobPlanned:
     windows: dict  # level -> list of (start, end) token ranges still to sample
     tokens_per_level: dict  # level -> total tokens of that level
     n_candidates: int
+    eta: float = float("nan")  # whole-job estimate in seconds, from steps timed on this machine
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from .prior import JukeboxPrior
+from .transformer import Conv1D
 
 
 class Cancelled(Exception):
@@ -185,3 +186,23 @@ def teacher_forced_step_logits(prior: JukeboxPrior, tokens: torch.Tensor, cond: 
         prev = tokens[:, t - 1:t] if t > 0 else torch.zeros_like(tokens[:, :1])
         logs.append(dec.forward(prev)[:, -1])
     return torch.stack(logs, dim=1)
+
+
+PRIMING_CHUNK = 2048
+
+
+def priming_chunk(cfg, requested=None) -> int:
+    """Tokens pushed through the network per priming pass: large passes are fast, but the attention scores of a
+    pass grow with chunk x context, so official 8192-token windows are primed in a few 2048-token passes."""
+    return int(requested or min(cfg.n_ctx_total, PRIMING_CHUNK))
+
+
+def cast_for_sampling(prior, dtype):
+    """Cast the transformer's projection weights to the sampling dtype once, not on every call (fp16-stored
+    official weights become exact fp32 on CPU, bf16 on GPU)."""
+    if getattr(prior, "_sampling_dtype", None) == dtype:
+        return
+    for m in prior.prior.modules():
+        if isinstance(m, Conv1D):
+            m.to(dtype)
+    prior._sampling_dtype = dtype

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from .cascade import _cast_for_sampling, priming_chunk
+from .sampling import cast_for_sampling, priming_chunk
 from .configs import PriorConfig
 from .prior import JukeboxPrior
 from .sampling import CachedDecoder, WindowConditioning, draw
@@ -44,7 +44,7 @@ def sync(device):
 
 def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float):
     cfg = prior.cfg
-    _cast_for_sampling(prior, dtype)
+    cast_for_sampling(prior, dtype)
     cond = synthetic_conditioning(prior, batch, device)
     hop = int(hop_fraction * cfg.n_ctx)
     steps = max(1, min(steps, cfg.n_ctx_total // 2 - 2))
@@ -84,3 +84,19 @@ def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction
         windows = max(1, -(-(tokens - n_ctx[level]) // hop) + 1)
         total += tokens * f["ms_per_step"] / 1000 + (windows - 1) * f["prime_s"]
     return total
+
+
+def measured_rates(models, device, dtype, batches: dict, hop_fraction: list) -> dict:
+    """(seconds per token, seconds to prime a window) per level on this machine, for a whole-job estimate before a
+    job starts. Measured with a few steps once per model set, device and batch, then cached on the model set."""
+    cache = models.__dict__.setdefault("_measured_rates", {})
+    out = {}
+    for level, batch in batches.items():
+        key = (str(device), str(dtype), level, int(batch))
+        if key not in cache:
+            prior = models.prior(level)
+            f = time_prior(f"level_{level}", prior, int(batch), device, dtype, 8, hop_fraction[level])
+            cache[key] = (f["ms_per_step"] / 1000.0, f["prime_s"])
+        out[level] = cache[key]
+    return out
+

@@ -69,6 +69,9 @@ class ProgressPanel(QWidget):
         total = sum(self.tokens.values())
         self.job_bar.setRange(0, max(1, total))
         self.job_bar.setValue(0)
+        eta = getattr(event, "eta", float("nan"))
+        if eta == eta:  # measured on this machine before the first window
+            self.time_label.setText(f"estimated {duration_text(eta)} for the whole job")
 
     def progress(self, event) -> None:
         """Progress: bars for the window and the level, elapsed and remaining time."""

@@ -60,6 +60,7 @@ def test_full_cascade_writes_take_and_events_in_order(tiny_models, tmp_path):
     assert levels_done == [2, 1, 0]
     assert kinds.index(AlignmentReady) == kinds.index(LevelDone) + 1  # right after the top level
     plan = events[0]
+    assert 0 < plan.eta < float("inf")  # a whole-job estimate before the first window, timed on this machine
     n_windows = {lv: len(w) for lv, w in plan.windows.items()}
     assert n_windows == {2: 9, 1: 15, 0: 63}
     assert sum(isinstance(e, WindowDone) for e in events) == 87
