@@ -44,8 +44,8 @@ class TerminalReporter:
             return
         elif isinstance(ev, JobPlanned):
             n = sum(len(w) for w in ev.windows.values())
-            self._line(f"levels {', '.join(map(str, ev.levels))}: {n} windows, {ev.n_candidates} candidate(s)",
-                       final=True)
+            self._line(f"levels {', '.join(map(str, ev.levels))}: {n} windows, {ev.n_candidates} candidate(s), "
+                       f"estimated {fmt_time(ev.eta)} on this machine", final=True)
         elif isinstance(ev, Progress):
             now = time.monotonic()
             if now - self.last < (0.2 if self.tty else 5.0) and ev.step != ev.n_steps:
