@@ -40,6 +40,9 @@ class SongEditor(QWidget):
         self.model_combo.activated.connect(self._model_activated)
         self.model_status = QLabel("No model loaded.")
         self.model_status.setWordWrap(True)
+        self.hardware_label = QLabel("")  # the hardware check next to the model picker
+        self.hardware_label.setWordWrap(True)
+        self.hardware_label.setStyleSheet("color: #666; font-size: 8pt;")
         self.artist = QLineEdit(placeholderText="Artist (type to search the model's list)")
         self.genre = QLineEdit(placeholderText="Genre")
         self.label_warning = QLabel("")
@@ -82,6 +85,7 @@ class SongEditor(QWidget):
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
         form.addRow("", self.model_status)
+        form.addRow("", self.hardware_label)
         form.addRow("Artist", self.artist)
         form.addRow("Genre", self.genre)
         form.addRow("", self.label_warning)
@@ -140,9 +144,12 @@ class SongEditor(QWidget):
         self.generate_button.setEnabled(info is not None)
         if info is not None:
             self.add_model_source(info.source)
+            fit = ("Fits this machine" if info.hardware_fits else "DOES NOT FIT this machine") if info.hardware else ""
             self.set_model_status(f"{info.name}: {len(info.artists)} artists, {len(info.genres)} genres, "
                                   f"{'lyrics' if info.has_lyrics else 'no lyrics'}, window "
-                                  f"{info.window_seconds():.2f} s at {info.sr} Hz.")
+                                  f"{info.window_seconds():.2f} s at {info.sr} Hz. {fit}")
+            self.hardware_label.setText("\n".join(line.strip() for line in info.hardware))
+            self.hardware_label.setStyleSheet(f"color: {'#666' if info.hardware_fits else '#c0392b'}; font-size: 8pt;")
         self._check_labels()
         self._update_window()
 

@@ -39,6 +39,8 @@ class ModelInfo:
     min_duration: float | None
     max_duration: float | None
     labeller: Any = None
+    hardware: tuple = ()  # the hardware check, one line per level (memory needed vs available, batch that fits)
+    hardware_fits: bool = True
 
     @property
     def top(self) -> int:
@@ -78,7 +80,19 @@ def describe(models, source: str) -> ModelInfo:
     artists = tuple(labeller.artist_names()) if labeller is not None else ()
     genres = tuple(labeller.genre_names()) if labeller is not None else ()
     n_ctx = tuple(models.prior(level).cfg.n_ctx for level in range(models.levels))
+    hardware, fits = hardware_check(models)
     return ModelInfo(name=models.name, source=str(source), sr=int(models.sr), hop_lengths=tuple(models.hop_lengths),
                      n_ctx=n_ctx, artists=artists, genres=genres, has_lyrics=bool(cfg.n_tokens),
                      n_lyric_tokens=int(cfg.n_tokens), min_duration=cfg.min_duration, max_duration=cfg.max_duration,
-                     labeller=labeller)
+                     labeller=labeller, hardware=hardware, hardware_fits=fits)
+
+
+def hardware_check(models) -> tuple[tuple, bool]:
+    """Memory each level needs against what this machine has (the GPU when there is one), before sampling."""
+    import torch
+
+    from studio.modelstore.hardware import available_memory, plan_model
+
+    memory = available_memory("cuda" if torch.cuda.is_available() else "cpu")
+    report = plan_model(models.name, memory, {lv: models.prior(lv).cfg for lv in range(models.levels)})
+    return tuple(report.summary_lines()), all(p.fits for p in report.levels)

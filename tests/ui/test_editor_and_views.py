@@ -134,3 +134,14 @@ def test_no_audio_device_disables_transport_with_a_message(qtbot):
     playback.seek(0.5)
     assert abs(playback.position - 0.5) < 1e-3
     playback.close()
+
+
+def test_hardware_check_shown_next_to_the_model_picker(qtbot, studio):
+    window, session, _ = studio
+    info = session.info
+    assert info.hardware_fits and len(info.hardware) == 4  # the machine line, then one line per level
+    assert "CPU RAM" in info.hardware[0] or "cuda" in info.hardware[0]
+    assert all("up to" in line for line in info.hardware[1:])
+    shown = window.editor.hardware_label.text().splitlines()
+    assert shown == [line.strip() for line in info.hardware]
+    assert "Fits this machine" in window.editor.model_status.text()
