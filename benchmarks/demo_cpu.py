@@ -35,7 +35,7 @@ def random_demo_folder(folder: Path) -> Path:
         save_model(build(demo_config(level)), folder / name)
     ids = folder / "ids"
     ids.mkdir(parents=True, exist_ok=True)
-    (ids / "v2_artist_ids.txt").write_text("unknown;0\nbach;1\n")
+    (ids / "v2_artist_ids.txt").write_text("unknown;0\njohann_sebastian_bach;1\n")
     (ids / "v2_genre_ids.txt").write_text("unknown;0\nchorale;1\n")
     return folder
 
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=str(Path(__file__).resolve().parents[1] / "models" / "demo"))
     ap.add_argument("--random", action="store_true", help="random weights at the demo sizes")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    ap.add_argument("--artist", default="bach")
+    ap.add_argument("--artist", default="Johann Sebastian Bach")
     ap.add_argument("--genre", default="chorale")
     ap.add_argument("--lyrics", default="Nun danket alle Gott mit Herzen, Mund und Haenden")
     args = ap.parse_args(argv)
