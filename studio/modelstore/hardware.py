@@ -92,7 +92,8 @@ class HardwareReport:
         m = self.memory
         lines = [f"{self.model} on {m.name} ({m.device}): {human_bytes(m.available)} available of {human_bytes(m.total)}"]
         for p in self.levels:
-            head = f"  level {p.level} {p.role} ({p.n_params / 1e9:.2f} B params):"
+            count = f"{p.n_params / 1e9:.2f} B" if p.n_params >= 1e8 else f"{p.n_params / 1e6:.1f} M"
+            head = f"  level {p.level} {p.role} ({count} params):"
             if p.fits:
                 lines.append(f"{head} {p.dtype}, up to {p.max_batch} at once "
                              f"({human_bytes(p.need_batch1)} at batch 1, +{human_bytes(p.per_sample)} per sample)")
