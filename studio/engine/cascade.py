@@ -178,15 +178,15 @@ def _plan_windows(take, models, plan, spec):
 def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
     windows, tokens = _plan_windows(take, models, plan, spec)
     clock = _Clock()
-    todo = {lv: [w for w in ws if sampled_prefix(take.codes(lv), w) < w.end - w.start]
+    current = {lv: take.codes(lv) for lv in range(models.levels)}  # in memory for the job; each window saves it
+    todo = {lv: [w for w in ws if sampled_prefix(current[lv], w) < w.end - w.start]
             for lv, ws in windows.items()}
     batches = {lv: min(len(plan.candidates), max(1, int(spec.max_batch[lv]))) for lv in plan.levels if todo[lv]}
     eta = 0.0
     for lv, (per_token, prime_s) in measured_rates(models, device, dtype, batches, spec.hop_fraction).items():
         n_batches = -(-len(plan.candidates) // batches[lv])
         clock.rate[lv] = per_token * n_batches
-        codes = take.codes(lv)
-        eta += sum((w.end - w.start) - sampled_prefix(codes, w) for w in todo[lv]) * per_token * n_batches
+        eta += sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in todo[lv]) * per_token * n_batches
         eta += len(todo[lv]) * prime_s * n_batches
     yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
                      tokens, len(plan.candidates), eta)
@@ -194,13 +194,9 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
 
     def remaining_tokens(from_level, from_window):
         rem = {}
-        for lv in plan.levels:
-            codes = take.codes(lv)
-            ws = windows[lv]
+        for lv in plan.levels[plan.levels.index(from_level):]:
             start = from_window if lv == from_level else 0
-            if plan.levels.index(lv) < plan.levels.index(from_level):
-                continue
-            rem[lv] = sum((w.end - w.start) - sampled_prefix(codes, w) for w in ws[start:])
+            rem[lv] = sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in windows[lv][start:])
         return rem
 
     warned = set()
@@ -212,8 +208,8 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
             if msg not in warned:
                 warned.add(msg)
                 yield Warning_(msg)
-        codes = take.codes(level)
-        upper = take.codes(level + 1) if level + 1 < models.levels else None
+        codes = current[level]
+        upper = current.get(level + 1)
         ws = windows[level]
         for wi, w in enumerate(ws):
             have = sampled_prefix(codes, w)
