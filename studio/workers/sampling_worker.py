@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 # Imported here, not inside a job: importing a module holds the GIL while it compiles, which would stall the GUI.
-from studio.engine.cascade import run_take
+from studio.engine.cascade import decode_codes, run_take
 from studio.engine.events import AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone
 from studio.engine.jobs import continue_take, new_take, upsample_take
 from studio.engine.modelset import ModelSet
@@ -182,16 +182,8 @@ class SamplingWorker(QObject):
             return  # LevelDone brings the whole level's audio next
         if now - last["t"] < max(self.preview_interval, 10 * last["cost"]):
             return
-        import torch
-
-        codes = event.codes
-        vq = self.models.vqvae
-        with torch.no_grad():
-            z = torch.from_numpy(np.maximum(codes, 0)).to(next(vq.parameters()).device)
-            audio = vq.decode([z], start_level=event.level).float().clamp(-1, 1).cpu().numpy()
-        hop = self.models.hop_lengths[event.level]
-        audio = (audio * np.repeat(codes >= 0, hop, axis=1)).astype(np.float32)
-        upto = event.end * hop / self.models.sr
+        audio = decode_codes(self.models, event.codes, event.level)
+        upto = event.end * self.models.hop_lengths[event.level] / self.models.sr
         last["cost"] = time.monotonic() - now
         last["t"] = time.monotonic()
         self.preview.emit(PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
