@@ -12,13 +12,13 @@ Public API::
 from .checkpoints import CheckpointError
 from .configs import (OFFICIAL_MODELS, LyricEncoderConfig, PriorConfig, VQVAEConfig, official_config,
                       official_file)
-from .labels import LabelTablesNotFound, UnknownLabelError
+from .labels import LabelTablesNotFound
 from .loading import build, load_checkpoint, official_model, save_model
 from .prior import JukeboxPrior
 from .vqvae import VQVAE
 
 __all__ = [
     "CheckpointError", "OFFICIAL_MODELS", "LyricEncoderConfig", "PriorConfig", "VQVAEConfig", "official_config",
-    "official_file", "LabelTablesNotFound", "UnknownLabelError", "build", "load_checkpoint", "official_model",
+    "official_file", "LabelTablesNotFound", "build", "load_checkpoint", "official_model",
     "save_model", "JukeboxPrior", "VQVAE",
 ]

@@ -389,19 +389,8 @@ def official_file(name: str, level: "int | str") -> str:
     return f"{name if level == 2 else '5b'}/prior_level_{level}.pth.tar"
 
 
-def window_seconds(cfg: PriorConfig) -> float:
-    return cfg.sample_length / cfg.sr
-
-
-def n_params_estimate(cfg: PriorConfig) -> int:
-    """Transformer parameter count of a prior (fast, no model built); within a few % of the real count."""
-    w, d = cfg.width, cfg.depth
-    per_layer = 4 * w * cfg.n_state + 2 * w * int(w * cfg.m_mlp) + 4 * w
-    return d * per_layer + cfg.total_bins * w * (1 if not cfg.merged_decoder else 2) + cfg.n_ctx_total * w
-
-
 __all__ = [
     "VQVAEConfig", "PriorConfig", "LyricEncoderConfig", "OFFICIAL_MODELS", "official_config", "official_file",
     "vqvae_config_from_hps", "prior_config_from_hps", "vqvae_config_from_dict", "prior_config_from_dict",
-    "config_to_dict", "window_seconds", "n_params_estimate", "attention_pattern", "tiny_config", "named_config",
+    "config_to_dict", "attention_pattern", "tiny_config", "named_config",
 ]

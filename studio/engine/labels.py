@@ -28,10 +28,6 @@ class LabelTablesNotFound(FileNotFoundError):
     pass
 
 
-class UnknownLabelError(ValueError):
-    pass
-
-
 class LyricVocab:
     """Character vocabulary of the lyric models: id 0 is <unk> (padding), characters are 1..len(chars)."""
 

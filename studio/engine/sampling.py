@@ -160,19 +160,6 @@ def _static_stepper(dec: CachedDecoder, capture: bool):
         return dec
 
 
-def sample_window(*args, on_step: Optional[Callable[[int, int], None]] = None, **kwargs):
-    """``iter_sample_window`` run to the end; ``on_step(step, n_new)`` after every token."""
-    gen = iter_sample_window(*args, **kwargs)
-    n_new = args[2] if len(args) > 2 else kwargs["n_new"]
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if on_step is not None:
-            on_step(step, n_new)
-
-
 @torch.no_grad()
 def teacher_forced_step_logits(prior: JukeboxPrior, tokens: torch.Tensor, cond: WindowConditioning,
                                n_known: int = 0, chunk_size: Optional[int] = None,
