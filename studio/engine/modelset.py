@@ -74,6 +74,15 @@ class ModelSet:
         raise CheckpointError(f"model {name!r} not found (looked in {', '.join(str(c) for c in candidates)}). "
                               f"Run 'studio models list' to see what is installed.")
 
+    def __getstate__(self) -> dict:
+        """Pickle the recipe (paths, name, device), never loaded networks: a sampler process loads its own."""
+        return {"name": self.name, "vqvae_path": self.vqvae_path, "prior_paths": self.prior_paths,
+                "ids_dir": self.ids_dir, "device": str(self.device)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["vqvae_path"], state["prior_paths"], state["name"], state["ids_dir"])
+        self.device = torch.device(state["device"])
+
     # -- loading ------------------------------------------------------------------------------------------------
     def to(self, device: "str | torch.device") -> "ModelSet":
         self.device = torch.device(device)

@@ -1,0 +1,201 @@
+"""The sampler's own process: loads the model set once and runs jobs, sending every engine event back over a queue.
+
+Sampling runs here, not in a thread of the GUI process, because a Python thread shares the interpreter lock with the
+GUI thread: while the sampler steps a small model (thousands of tiny tensor ops a second) every repaint waits for
+the lock at each return from Qt into Python, and a garbage collection in the sampler froze the window for up to
+0.3 s. A process has its own interpreter, so the window's event loop never waits on sampling.
+
+Protocol (all values picklable, no Qt here):
+    commands -> ("load", source, quiet) | ("job", JobRequest) | ("quit",)
+    events   <- (signal_name, payload): the names of :class:`studio.workers.sampling_worker.SamplingWorker`'s
+                signals; payload is one value (or a tuple for two-argument signals).
+Cancel is a shared event the engine polls at every token.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job for the sampler.
+
+    Attributes:
+        kind: "generate" (spec -> new take), "continue", "upsample" (of ``parent``), or "resume" (``folder``).
+        folder: the take folder to create, or to resume.
+        spec: SongSpec fields (generate).
+        parent: the parent take folder (continue, upsample).
+        seconds: new total length (continue).
+        candidates: the parent's candidates to continue or upsample (None: all).
+        range_seconds: (start, end) to upsample only that range, or None.
+    """
+
+    kind: str
+    folder: str
+    spec: Optional[dict] = None
+    parent: Optional[str] = None
+    seconds: Optional[float] = None
+    candidates: Optional[tuple] = None
+    range_seconds: Optional[tuple] = None
+
+
+@dataclass(frozen=True)
+class PreviewAudio:
+    """Audio decoded from the codes sampled so far, so new windows can be heard before the level finishes."""
+
+    take_dir: str
+    level: int
+    audio: np.ndarray  # (N, samples) float32, silent where no codes exist yet
+    sr: int
+    upto: float  # seconds of the song sampled so far at this level
+
+
+def model_message(source, exc: Exception) -> str:
+    """One message for a model set that could not be loaded, naming the cause and the fix."""
+    name = getattr(source, "name", source)
+    text = str(exc).strip() or type(exc).__name__
+    if str(name) == "demo" and "not found" in text:
+        return ("The bundled demo model is not installed yet (models/demo is empty). Choose a model folder "
+                "(Models > Choose model folder...) holding vqvae and prior_level_0/1/2 files, or download one "
+                "with 'studio models download'.")
+    return f"Could not load the model {name!r}: {text}"
+
+
+class SamplerServer:
+    """The child's state: the loaded model set, and how it turns one request into a stream of events."""
+
+    def __init__(self, send, cancel, progress_interval: float, preview_interval: float):
+        self.send, self.cancel = send, cancel
+        self.progress_interval, self.preview_interval = progress_interval, preview_interval
+        self.models = None
+
+    def load(self, source, quiet: bool = False) -> None:
+        """``source``: a model name ("demo"), a folder path, or a ModelSet recipe (unloaded ModelSet, tests)."""
+        from studio.engine.modelset import ModelSet
+        from studio.workers.model_info import describe
+
+        try:
+            if isinstance(source, ModelSet):
+                models, label = source, source.name
+            elif Path(str(source)).is_dir():
+                models, label = ModelSet.from_folder(source), str(source)
+            else:
+                models, label = ModelSet.named(str(source)), str(source)
+            info = describe(models, label)
+            _ = models.vqvae  # every network now, so a job never waits on loading
+            for level in range(models.levels):
+                models.prior(level)
+        except Exception as exc:  # CheckpointError, label tables missing, damaged file: all shown to the user
+            self.models = None
+            self.send("models_failed", model_message(source, exc))
+        else:
+            self.models = models
+            if not quiet:
+                self.send("models_ready", info)
+
+    def run(self, request: JobRequest) -> None:
+        from studio.engine.cascade import run_take
+        from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, Warning_,
+                                          WindowDone)
+
+        if self.models is None:
+            self.send("job_failed", "No model is loaded: choose a model (Models > Choose model folder...) first.")
+            return
+        try:
+            take = self._create(request)
+        except Exception as exc:  # SpecError, AudioLoadError, FileExistsError...: one message, nothing lost
+            self.send("job_failed", f"Could not start the {request.kind}: {exc}")
+            return
+        self.send("take_created", (str(take.path), request.kind))
+        last_progress: dict = {}
+        last_preview = {"t": time.monotonic(), "cost": 0.0}
+        names = {JobPlanned: "planned", LevelDone: "level_done", AlignmentReady: "alignment_ready",
+                 JobDone: "job_finished"}
+        for event in run_take(take, self.models, cancel=self.cancel.is_set):
+            if isinstance(event, Progress):
+                key = (event.level, event.window)
+                now = time.monotonic()
+                if event.step < event.n_steps and now - last_progress.get(key, 0.0) < self.progress_interval:
+                    continue
+                last_progress[key] = now
+                self.send("progress", event)
+            elif isinstance(event, WindowDone):
+                self.send("window_done", event)
+                self._maybe_preview(take, event, last_preview)
+            elif isinstance(event, Warning_):
+                self.send("warning", event.message)
+            else:
+                self.send(names[type(event)], event)
+
+    def _create(self, request: JobRequest):
+        from studio.engine.jobs import continue_take, new_take, upsample_take
+        from studio.engine.spec import SongSpec
+        from studio.engine.takes import Take
+
+        if request.kind == "resume":
+            return Take.load(request.folder)
+        if request.kind == "generate":
+            return new_take(SongSpec.from_dict(dict(request.spec)), request.folder, self.models)
+        parent = Take.load(request.parent)
+        cands = list(request.candidates) if request.candidates is not None else None
+        if request.kind == "continue":
+            return continue_take(parent, float(request.seconds), request.folder, self.models, candidates=cands)
+        if request.kind == "upsample":
+            if cands is None:
+                cands = list(range(len(parent.plan.candidates)))
+            return upsample_take(parent, request.folder, self.models, cands, request.range_seconds)
+        raise ValueError(f"unknown job kind {request.kind!r}")
+
+    def _maybe_preview(self, take, event, last: dict) -> None:
+        """Decode the level's codes so far, at most every ``preview_interval`` s (and never more than 10% of time)."""
+        from studio.engine.cascade import decode_codes
+
+        now = time.monotonic()
+        if event.window + 1 >= event.n_windows:
+            return  # LevelDone brings the whole level's audio next
+        if now - last["t"] < max(self.preview_interval, 10 * last["cost"]):
+            return
+        audio = decode_codes(self.models, event.codes, event.level)
+        upto = event.end * self.models.hop_lengths[event.level] / self.models.sr
+        last["cost"] = time.monotonic() - now
+        last["t"] = time.monotonic()
+        self.send("preview", PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
+
+
+def serve(commands, events, cancel, progress_interval: float = 0.05, preview_interval: float = 1.0) -> None:
+    """The child process's main loop: one command at a time until "quit" (or the parent's queue closes)."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(4)  # the interface wins when both want the same core
+        except OSError:
+            pass
+
+    def send(name: str, payload=None) -> None:
+        events.put((name, payload))
+
+    server = SamplerServer(send, cancel, progress_interval, preview_interval)
+    send("started", os.getpid())
+    while True:
+        try:
+            command = commands.get()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if command[0] == "quit":
+            return
+        send("busy_changed", True)
+        try:
+            if command[0] == "load":
+                server.load(command[1], quiet=bool(command[2]))
+            elif command[0] == "job":
+                server.run(command[1])
+        except Exception as exc:  # a bug or an out-of-memory the engine did not catch: report it, keep serving
+            send("crashed", f"{type(exc).__name__}: {exc}")
+        finally:
+            send("busy_changed", False)
