@@ -12,6 +12,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.engine.events import JobDone
+from studio.state.job_queue import JobQueue, PendingJob
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
 from studio.state.project_state import ProjectState
@@ -27,6 +28,8 @@ class StudioSession(QObject):
     job_started = Signal(str, str)  # kind, take folder
     job_ended = Signal(object)  # JobDone
     busy_changed = Signal(bool)
+    queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
+    queue_finished = Signal(str)  # the last job of a run (queue now empty) ended: a summary for a notification
     error = Signal(str)  # one message naming the cause and the fix
     message = Signal(str)  # status-bar information
 
@@ -45,9 +48,12 @@ class StudioSession(QObject):
         self.running_take = ""
         self.running_kind = ""
         self.busy = False
+        self.queue = JobQueue()
+        self._run_results: list[str] = []  # how each job of the current run ended, for the notification
         self.project.busy_take = lambda: self.running_take
         self.project.model_provider = lambda: self.info.source if self.info is not None else None
         self.project.current_changed.connect(self._current_changed)
+        self.project.project_changed.connect(lambda _folder: self.clear_queue())  # queued jobs were for the old one
         self.project.candidate_chosen.connect(self._chosen_elsewhere)
         w = self.worker
         w.models_ready.connect(self._models_ready)
@@ -77,13 +83,20 @@ class StudioSession(QObject):
         self.model_failed.emit(text)
 
     # -- jobs ----------------------------------------------------------------------------------------------------------
-    def _ensure_idle(self) -> bool:
-        if self.busy:
-            self.error.emit("A job is already running: wait for it or press Cancel, then try again.")
-            return False
+    def _ensure_project(self) -> bool:
         if self.project.project is None:
             self.error.emit("No project is open: use File > New Project (or Open Project) first.")
             return False
+        return True
+
+    def _submit(self, kind: str, label: str, build) -> bool:
+        """Start the job now, or queue it behind the running one; ``build`` makes its JobRequest when it starts."""
+        if self.busy:
+            n = self.queue.add(PendingJob(kind, label, build))
+            self.queue_changed.emit(self.queue.labels())
+            self.message.emit(f"Queued: {label} ({n} waiting). It starts when the running job ends.")
+            return True
+        self._start(build())
         return True
 
     def _start(self, request: JobRequest) -> None:
@@ -92,15 +105,37 @@ class StudioSession(QObject):
         self.job_started.emit(request.kind, request.folder)
         self.sampler.start(request)
 
+    def _start_next(self) -> None:
+        job = self.queue.pop()
+        if job is None:
+            if self._run_results:
+                results, self._run_results = self._run_results, []
+                self.queue_finished.emit("; ".join(results))
+            return
+        self.queue_changed.emit(self.queue.labels())
+        self._start(job.build())
+
+    def remove_queued(self, index: int) -> None:
+        if self.queue.remove(index) is not None:
+            self.queue_changed.emit(self.queue.labels())
+
+    def clear_queue(self) -> None:
+        if len(self.queue):
+            self.queue.clear()
+            self.queue_changed.emit([])
+            self.message.emit("Queue cleared; the running job goes on.")
+
     def generate(self, spec: dict) -> bool:
-        if not self._ensure_idle():
+        if not self._ensure_project():
             return False
         if self.info is None:
             self.error.emit("No model is loaded: pick one in the Model list (or Models > Choose model folder...).")
             return False
-        folder = self.project.project.new_take_folder("generate")
-        self._start(JobRequest("generate", str(folder), spec=dict(spec)))
-        return True
+        project, spec = self.project.project, dict(spec)
+        label = (f"Generate: {spec.get('artist') or 'unknown'}, {spec.get('genre') or 'unknown'}, "
+                 f"{float(spec.get('seconds', 0)):g} s")
+        return self._submit("generate", label, lambda: JobRequest(
+            "generate", str(project.new_take_folder("generate")), spec=spec))
 
     def _parent_and_candidates(self, action: str):
         take = self.take
@@ -113,35 +148,39 @@ class StudioSession(QObject):
         return take, [self.candidate]
 
     def continue_selected(self, seconds: float) -> bool:
-        if not self._ensure_idle() or (found := self._parent_and_candidates("continue")) is None:
+        if not self._ensure_project() or (found := self._parent_and_candidates("continue")) is None:
             return False
         take, cands = found
         if seconds <= take.summary.seconds:
             self.error.emit(f"A continuation must be longer than its take ({take.summary.seconds:.2f} s): "
                             f"raise the length next to Continue.")
             return False
-        folder = self.project.project.new_take_folder("continue")
-        self._start(JobRequest("continue", str(folder), parent=take.summary.path, seconds=float(seconds),
-                               candidates=tuple(cands)))
-        return True
+        project, parent = self.project.project, take.summary.path
+        return self._submit("continue", f"Continue {take.summary.name} to {seconds:g} s", lambda: JobRequest(
+            "continue", str(project.new_take_folder("continue")), parent=parent, seconds=float(seconds),
+            candidates=tuple(cands)))
 
     def upsample_selected(self, range_seconds: Optional[tuple] = None) -> bool:
-        if not self._ensure_idle() or (found := self._parent_and_candidates("upsample")) is None:
+        if not self._ensure_project() or (found := self._parent_and_candidates("upsample")) is None:
             return False
         take, cands = found
-        folder = self.project.project.new_take_folder("upsample")
-        self._start(JobRequest("upsample", str(folder), parent=take.summary.path, candidates=tuple(cands),
-                               range_seconds=tuple(range_seconds) if range_seconds else None))
-        return True
+        project, parent = self.project.project, take.summary.path
+        rng = tuple(range_seconds) if range_seconds else None
+        where = f" {rng[0]:.1f}-{rng[1]:.1f} s" if rng else ""
+        return self._submit("upsample", f"Upsample {take.summary.name}{where}", lambda: JobRequest(
+            "upsample", str(project.new_take_folder("upsample")), parent=parent, candidates=tuple(cands),
+            range_seconds=rng))
 
     def resume(self, take_dir: str) -> bool:
-        if not self._ensure_idle():
+        if not self._ensure_project():
             return False
         if self.info is None:
             self.error.emit("Load the take's model first (Model list), then resume.")
             return False
-        self._start(JobRequest("resume", str(take_dir)))
-        return True
+        if str(take_dir) == self.running_take:
+            self.error.emit(f"{Path(take_dir).name} is being sampled right now: nothing to resume.")
+            return False
+        return self._submit("resume", f"Resume {Path(take_dir).name}", lambda: JobRequest("resume", str(take_dir)))
 
     def cancel(self) -> None:
         if self.busy:
@@ -164,6 +203,8 @@ class StudioSession(QObject):
         self.running_take = ""
         self._set_busy(False)
         self.error.emit(text)
+        self._run_results.append(f"{self.running_kind} could not start")
+        self._start_next()
 
     def _job_finished(self, done: JobDone) -> None:
         self.running_take = ""
@@ -179,7 +220,10 @@ class StudioSession(QObject):
         else:
             self.message.emit(f"Finished {Path(done.take_dir).name}.")
         self.project.autosave()
+        state = "failed" if done.error else "cancelled" if done.cancelled else "done"
+        self._run_results.append(f"{Path(done.take_dir).name} {state}")
         self.job_ended.emit(done)
+        self._start_next()
 
     def _level_done(self, event) -> None:
         self.project.reload_takes()  # the tree shows the levels done so far

@@ -16,7 +16,9 @@ from studio.state.session import StudioSession
 from studio.ui.alignment_view import AlignmentView, KaraokeLine
 from studio.ui.code_view import CodeLevelView
 from studio.ui.menus import build_menus
+from studio.ui.notify import Notifier
 from studio.ui.progress_panel import ProgressPanel
+from studio.ui.queue_view import QueueView
 from studio.ui.song_editor import CHOOSE_FOLDER, SongEditor
 from studio.ui.takes_browser import TakesBrowser
 from studio.ui.transport import TransportBar
@@ -40,6 +42,8 @@ class MainWindow(QMainWindow):
         self.alignment = AlignmentView()
         self.karaoke = KaraokeLine()
         self.progress = ProgressPanel()
+        self.queue = QueueView()
+        self.notifier = Notifier(self)
         self.transport = TransportBar(session.playback)
         self._build_layout()
         self.actions_by_name = build_menus(self)
@@ -85,6 +89,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(split, 1)
         lay.addWidget(self.karaoke)
         lay.addWidget(self.progress)
+        lay.addWidget(self.queue)
         lay.addWidget(self.transport)
         self.setCentralWidget(centre)
 
@@ -117,6 +122,10 @@ class MainWindow(QMainWindow):
         self.takes.resume_requested.connect(s.resume)
         self.takes.delete_requested.connect(lambda _p: s.delete_current())
         self.progress.cancel_requested.connect(s.cancel)
+        self.queue.remove_requested.connect(s.remove_queued)
+        self.queue.clear_requested.connect(s.clear_queue)
+        s.queue_changed.connect(self.queue.set_jobs)
+        s.queue_finished.connect(lambda text: self.notifier.notify("Jukebox Studio: jobs finished", text))
         for view in (self.waveform, self.codes, self.alignment):
             view.seek_requested.connect(pb.seek)
         self.waveform.region_selected.connect(pb.set_loop_region)
@@ -233,6 +242,24 @@ class MainWindow(QMainWindow):
             return
         self.session.resume(take_dir)
 
+    def open_presenter(self):
+        """Presenter mode in its own window (F11 for full screen); the studio's take is reloaded when it closes."""
+        from studio.ui.presenter import PresenterWindow
+
+        if getattr(self, "presenter", None) is None:
+            self.presenter = PresenterWindow(self.session)
+            self.presenter.resize(1200, 760)
+            self.presenter.closed.connect(self._presenter_closed)
+        else:
+            self.presenter.refresh()
+        self.presenter.show()
+        self.presenter.raise_()
+        return self.presenter
+
+    def _presenter_closed(self) -> None:
+        self.presenter = None
+        self.session.reload_current()
+
     # -- jobs ------------------------------------------------------------------------------------------------------------
     def generate(self) -> None:
         if self.session.generate(self.editor.spec()):
@@ -249,10 +276,10 @@ class MainWindow(QMainWindow):
         self.session.upsample_selected(rng)
 
     def _busy(self, busy: bool) -> None:
-        self.editor.generate_button.setEnabled(not busy and self.session.info is not None)
+        # While a job runs, Generate/Continue/Upsample/Resume still work: they queue behind it.
+        self.editor.generate_button.setEnabled(self.session.info is not None)
+        self.editor.generate_button.setText("Add to Queue" if busy else "Generate")
         self.takes.set_busy(busy, self.session.running_take if busy else "")
-        for key in ("generate", "continue", "upsample", "upsample_range", "resume"):
-            self.actions_by_name[key].setEnabled(not busy)
         self.actions_by_name["cancel"].setEnabled(busy)
         # Undo would move the take being written: wait for the job (or cancel it) first.
         self.actions_by_name["undo"].setVisible(not busy)

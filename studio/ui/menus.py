@@ -81,6 +81,8 @@ def build_menus(w) -> dict:
     a["zoom_fit"] = _action(w, m, "Zoom to &Fit", w.zoom_fit, "Ctrl+F")
     a["zoom_sel"] = _action(w, m, "Zoom to &Selection", w.zoom_selection, "Ctrl+E")
     a["spectrogram"] = _action(w, m, "&Spectrogram", w.waveform.set_spectrogram, "Ctrl+T", checkable=True)
+    a["presenter"] = _action(w, m, "&Presenter Mode", w.open_presenter, "F5",
+                             tip="Play the project's takes as a playlist with synced lyrics and spectrogram")
     m.addSeparator()
     for dock in w.docks:
         m.addAction(dock.toggleViewAction())

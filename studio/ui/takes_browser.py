@@ -154,9 +154,11 @@ class TakesBrowser(QWidget):
         summary = self.state.summary(self.state.current) if self.state.current else None
         has = summary is not None
         top_done = has and summary.kind != "upsample" and 2 in summary.levels_done
-        self.continue_button.setEnabled(top_done and not self.busy)
-        self.upsample_button.setEnabled(top_done and not self.busy)
-        self.resume_button.setEnabled(has and summary.resumable and not self.busy)
+        running = has and self.busy and summary.path == self.running_path
+        # While another take samples these still work: the job waits in the queue.
+        self.continue_button.setEnabled(top_done and not running)
+        self.upsample_button.setEnabled(top_done and not running)
+        self.resume_button.setEnabled(has and summary.resumable and not running)
         self.delete_button.setEnabled(has)
 
     def set_checked_candidate(self, candidate: int) -> None:

@@ -1,0 +1,59 @@
+"""Jobs asked for while one runs wait in a queue, start one after another, and a notification says when all ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from studio.engine.takes import Take
+from tests.ui.conftest import TINY_SPEC, type_spec
+
+
+def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
+    window, session, rec = studio
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
+    w = session.worker
+    with qtbot.waitSignal(w.take_created, timeout=60_000):
+        qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
+    assert session.busy and window.editor.generate_button.text() == "Add to Queue"
+    assert window.editor.generate_button.isEnabled()
+    qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)  # queued: 2 waiting
+    qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
+    assert window.queue.list.count() == 2 and window.queue.isVisibleTo(window)
+    assert window.queue.list.item(0).text().startswith("1. Generate: Alan Jackson")
+    window.queue.list.setCurrentRow(1)
+    qtbot.mouseClick(window.queue.remove_button, Qt.LeftButton)  # the user changes their mind about the third
+    assert window.queue.list.count() == 1
+
+    with qtbot.waitSignal(session.queue_finished, timeout=120_000) as finished:
+        pass
+    ends = rec.of("job_finished")
+    assert len(ends) == 2 and all(e.error is None and not e.cancelled for e in ends)
+    first, second = (Path(e.take_dir) for e in ends)
+    assert first != second and first.parent == second.parent
+    for folder in (first, second):
+        assert Take.load(folder).record.status == "done"
+    assert len(list(first.parent.iterdir())) == 2  # the removed job never made a take
+    assert first.name in finished.args[0] and second.name in finished.args[0] and "done" in finished.args[0]
+    assert window.notifier.shown[-1] == finished.args[0]
+    assert not window.queue.isVisibleTo(window) and window.editor.generate_button.text() == "Generate"
+    # the editor locks the seed here, so both queued takes used the same one
+    assert Take.load(first).record.spec["seed"] == Take.load(second).record.spec["seed"]
+
+
+def test_clear_queue_keeps_the_running_job(qtbot, studio):
+    window, session, rec = studio
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
+    w = session.worker
+    with qtbot.waitSignal(w.take_created, timeout=60_000):
+        window.generate()
+    window.generate()
+    assert len(session.queue) == 1
+    qtbot.mouseClick(window.queue.clear_button, Qt.LeftButton)
+    assert len(session.queue) == 0 and window.queue.list.count() == 0
+    with qtbot.waitSignal(w.job_finished, timeout=60_000) as done:
+        pass
+    assert done.args[0].error is None and not done.args[0].cancelled
+    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert len(rec.of("job_finished")) == 1
