@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.editor)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(380)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOn)  # a bar that comes and goes would reflow the window
         left = QDockWidget("Song", self)
         left.setObjectName("dock_song")
         left.setWidget(scroll)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 LEVEL_NAMES = {2: "top level", 1: "middle level", 0: "bottom level"}
 
@@ -36,6 +36,13 @@ class ProgressPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 2, 4, 2)
+        # Fixed columns: label texts change many times a second while sampling, and a layout that followed them
+        # would resize (and so repaint) the waveform, code and alignment views above each time.
+        for label in (self.title, self.level_label, self.window_label, self.time_label):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        grid.setColumnMinimumWidth(0, 230)
+        grid.setColumnMinimumWidth(2, 230)
+        grid.setColumnStretch(1, 1)
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.job_bar, 0, 1)
         grid.addWidget(self.time_label, 0, 2)

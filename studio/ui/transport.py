@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from studio.state.playback import Playback
 
@@ -32,6 +32,9 @@ class TransportBar(QWidget):
         self.position = QLabel(clock(0.0))
         self.position.setMinimumWidth(150)
         self.playing_label = QLabel("")
+        # Its text changes with every take: it must not widen the window's centre (that resizes every view above).
+        self.playing_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.playing_label.setMinimumWidth(260)
         self.device_message = QLabel("")
         self.device_message.setWordWrap(True)
         self.device_message.setStyleSheet("color: #c0392b;")
@@ -41,7 +44,7 @@ class TransportBar(QWidget):
         lay.setContentsMargins(4, 2, 4, 2)
         for w in (self.home_button, self.play_button, self.stop_button, self.end_button, self.loop_button,
                   self.position, self.playing_label):
-            lay.addWidget(w)
+            lay.addWidget(w, 1 if w is self.playing_label else 0)
         lay.addWidget(self.device_message, 1)
         lay.addWidget(self.retry_button)
         self.play_button.clicked.connect(playback.toggle)
