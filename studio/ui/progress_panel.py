@@ -40,8 +40,8 @@ class ProgressPanel(QWidget):
         # would resize (and so repaint) the waveform, code and alignment views above each time.
         for label in (self.title, self.level_label, self.window_label, self.time_label):
             label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        grid.setColumnMinimumWidth(0, 230)
-        grid.setColumnMinimumWidth(2, 230)
+        grid.setColumnMinimumWidth(0, 200)
+        grid.setColumnMinimumWidth(2, 200)
         grid.setColumnStretch(1, 1)
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.job_bar, 0, 1)

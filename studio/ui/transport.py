@@ -34,7 +34,7 @@ class TransportBar(QWidget):
         self.playing_label = QLabel("")
         # Its text changes with every take: it must not widen the window's centre (that resizes every view above).
         self.playing_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.playing_label.setMinimumWidth(260)
+        self.playing_label.setMinimumWidth(100)
         self.device_message = QLabel("")
         self.device_message.setWordWrap(True)
         self.device_message.setStyleSheet("color: #c0392b;")
