@@ -4,7 +4,8 @@
                                   [--out eval_out] [--write-card] [--quick]
 
 1. VQ-VAE: per-level spectral convergence (dB) and log-spectral distance (dB) on held-out clips.
-2. Priors: held-out bits per token for each level against a unigram baseline fitted on the training codes.
+2. Priors: held-out bits per token for each level against a unigram baseline fitted on the training codes, and
+   the same windows with artist/genre set to "unknown" (what the labels are worth, in bits per token).
 3. Conditioning: top-level samples made for different genres, told apart by a logistic-regression classifier
    trained on real (training-split) audio; accuracy against chance.
 4. Listening check: a few full three-level renders written to ``OUT/samples`` with simple statistics next to the
@@ -81,7 +82,20 @@ def eval_priors(models: ModelSet, held: AudioSet, train_codes) -> dict:
                               "windows": bits["windows"]}
         if prior.cfg.has_lyrics:
             out[f"level_{lv}"]["lyric_bits_per_char"] = round(bits["lyric_bits_per_token"], 3)
+        # The same windows told "unknown" artist and genre: how many bits per token the labels are worth. Above
+        # zero means the prior uses them (the conditioning carries information into its predictions).
+        blind = heldout_bits(prior, WindowSampler(prior.cfg, unlabelled(held_codes), prior._labeller()),
+                             max_windows=48)
+        out[f"level_{lv}"]["bits_per_token_labels_unknown"] = round(blind["bits_per_token"], 3)
+        out[f"level_{lv}"]["label_gain_bits_per_token"] = round(blind["bits_per_token"] - bits["bits_per_token"], 3)
     return out
+
+
+def unlabelled(codes):
+    """The same clips with artist and genre replaced by "unknown" (lyrics and timing kept)."""
+    from dataclasses import replace
+
+    return type(codes)(codes.sr, codes.hop_lengths, [replace(c, artist="unknown", genre="unknown") for c in codes.clips])
 
 
 # --- a small audio classifier -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", metavar="DIR", help="open this project folder (created when missing)")
     parser.add_argument("--model", metavar="NAME_OR_DIR", help="model to load: 'demo' or a model folder")
     parser.add_argument("--screenshot", metavar="PATH", help="render the main window offscreen to PATH (PNG), exit")
-    parser.add_argument("--state", choices=("empty", "generating", "finished"), default="finished",
+    parser.add_argument("--state", choices=("empty", "generating", "finished", "presenter"), default="finished",
                         help="with --screenshot: the state to show (generating/finished run the model on the "
                              "project's saved song when it has no finished take)")
     parser.add_argument("--size", default="1500x920", help="with --screenshot: window size, WIDTHxHEIGHT")

@@ -1,4 +1,4 @@
-"""Offscreen screenshots of the main window in its main states: empty, generating, finished.
+"""Offscreen screenshots of the main window in its main states: empty, generating, finished (and presenter mode).
 
 ``generating`` starts the project's saved song on the loaded model and captures once the top level is done and the
 middle level is under way; ``finished`` selects the newest finished take (generating one first when the project has
@@ -43,11 +43,13 @@ def take_screenshot(args) -> int:
     result = {"code": 1}
     seen = {"windows": 0}
 
+    target = {"widget": window}
+
     def grab(message: str = "") -> None:
         if message:
             window.statusBar().showMessage(message)
         app.processEvents()
-        ok = window.grab().save(str(out), "PNG")
+        ok = target["widget"].grab().save(str(out), "PNG")
         result["code"] = 0 if ok else 1
         print(f"wrote {out}" if ok else f"could not write {out}", file=sys.stderr if not ok else sys.stdout)
         session.cancel()
@@ -61,6 +63,11 @@ def take_screenshot(args) -> int:
         done = finished_takes()
         best = max(done, key=lambda t: (t.kind == "upsample", t.created))
         session.project.select(best.path)
+        if args.state == "presenter":
+            presenter = window.open_presenter()
+            presenter.resize(w, h)
+            presenter.playlist.setCurrentRow(presenter.paths().index(best.path))
+            target["widget"] = presenter
         session.playback.seek(min(best.seconds * 0.45, best.seconds))
         window.waveform.set_region((best.seconds * 0.2, best.seconds * 0.7))
         QTimer.singleShot(600, grab)
@@ -68,7 +75,7 @@ def take_screenshot(args) -> int:
     def on_model(_info) -> None:
         if args.state == "empty":
             QTimer.singleShot(300, grab)
-        elif args.state == "finished" and finished_takes():
+        elif args.state in ("finished", "presenter") and finished_takes():
             show_finished()
         else:
             window.generate()
@@ -80,7 +87,7 @@ def take_screenshot(args) -> int:
             QTimer.singleShot(250, grab)
 
     def on_done(done) -> None:
-        if args.state == "finished" and not done.error and not done.cancelled:
+        if args.state in ("finished", "presenter") and not done.error and not done.cancelled:
             show_finished()
 
     def on_model_failed(text: str) -> None:

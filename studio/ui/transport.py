@@ -44,7 +44,7 @@ class TransportBar(QWidget):
         lay.setContentsMargins(4, 2, 4, 2)
         for w in (self.home_button, self.play_button, self.stop_button, self.end_button, self.loop_button,
                   self.position, self.playing_label):
-            lay.addWidget(w, 1 if w is self.playing_label else 0)
+            lay.addWidget(w, 4 if w is self.playing_label else 0)
         lay.addWidget(self.device_message, 1)
         lay.addWidget(self.retry_button)
         self.play_button.clicked.connect(playback.toggle)
@@ -74,3 +74,4 @@ class TransportBar(QWidget):
 
     def set_playing_label(self, text: str) -> None:
         self.playing_label.setText(text)
+        self.playing_label.setToolTip(text)  # the whole text, where the bar is too narrow to show it

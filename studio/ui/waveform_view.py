@@ -53,6 +53,7 @@ class WaveformView(pg.PlotWidget):
         super().__init__(parent, viewBox=self.vb)
         self.setLabel("bottom", "time", units="s")
         self.hideAxis("left")
+        self.y_extent = 1.05  # the view shows amplitudes -y_extent..y_extent: the peak plus 5%
         self.setYRange(-1, 1, padding=0.05)
         self.setTitle("Waveform", size="9pt")
         self.pyramid: Optional[PeakPyramid] = None
@@ -93,10 +94,11 @@ class WaveformView(pg.PlotWidget):
         self.pyramid = PeakPyramid(self.audio, self.sr) if self.audio is not None and len(self.audio) else None
         self.duration = len(self.audio) / self.sr if self.pyramid is not None else 0.0
         self.vb.setLimits(xMin=0, xMax=self.duration or 1.0)
+        peak = float(np.abs(self.audio).max()) if self.pyramid is not None else 1.0
+        self.y_extent = max(peak, 0.02) * 1.05
+        self.setYRange(-max(peak, 0.02), max(peak, 0.02), padding=0.05)  # quiet takes still fill the view
         if self.showing_spectrogram:
             self._update_spectrogram()
-        peak = float(np.abs(self.audio).max()) if self.pyramid is not None else 1.0
-        self.setYRange(-max(peak, 0.02), max(peak, 0.02), padding=0.05)  # quiet takes still fill the view
         if not keep_view:
             self.zoom_fit()
         self.redraw()
@@ -123,6 +125,7 @@ class WaveformView(pg.PlotWidget):
     # -- spectrogram ------------------------------------------------------------------------------------------------
     def set_spectrogram(self, on: bool) -> None:
         self.showing_spectrogram = bool(on)
+        self.setTitle("Spectrogram" if self.showing_spectrogram else "Waveform", size="9pt")
         self.spec_image.setVisible(self.showing_spectrogram)
         for item in (self.curve_lo, self.curve_hi, self.fill):
             item.setVisible(not self.showing_spectrogram)
@@ -136,8 +139,9 @@ class WaveformView(pg.PlotWidget):
         hop = max(256, len(self.audio) // 4000)  # at most ~4000 columns, whatever the length
         _, _, db = spectrogram(self.audio, self.sr, n_fft=1024, hop=hop)
         self.spec_image.setImage(db.T, levels=(-90, 0), autoLevels=False)  # (Tf, F): x = time, y = frequency
-        (_, _), (y0, y1) = self.vb.viewRange()
-        self.spec_image.setRect(0, y0, self.duration, y1 - y0)  # drawn across the waveform's y range
+        # across the whole height the view shows (set from the audio's peak, not read back from the view, which has
+        # not been laid out yet when a hidden view gets its audio)
+        self.spec_image.setRect(0, -self.y_extent, self.duration, 2 * self.y_extent)
 
     # -- playhead, seeking, region -------------------------------------------------------------------------------
     def set_position(self, seconds: float) -> None:
