@@ -24,8 +24,6 @@ from studio.workers.sampler_process import JobRequest, PreviewAudio, model_messa
 
 __all__ = ["JobRequest", "PreviewAudio", "SamplerThread", "SamplingWorker", "model_message"]
 
-_model_message = model_message  # the name tests and older callers use
-
 
 class SamplingWorker(QObject):
     """Lives in the relay thread. Its signals reach the GUI through queued connections."""
@@ -193,5 +191,4 @@ class SamplerThread(QObject):
                 q.close()
                 q.join_thread()
         self.process_died()
-        self.worker.owner = None  # no cycle left for the garbage collector to break at interpreter exit
         return stopped

@@ -71,7 +71,7 @@ def test_bad_project_folder_gives_one_message_and_keeps_the_current_one(qtbot, s
 
 def test_missing_model_says_what_to_do(qtbot, settings, tmp_path):
     from studio.engine.checkpoints import CheckpointError
-    from studio.workers.sampling_worker import _model_message
+    from studio.workers.sampling_worker import model_message
 
     window, session = _window(qtbot, settings)
     window.open_project(str(tmp_path / "p"), create=True)
@@ -84,7 +84,7 @@ def test_missing_model_says_what_to_do(qtbot, settings, tmp_path):
     assert not window.editor.generate_button.isEnabled()
     window.generate()  # no model: one message, nothing starts
     assert "No model is loaded" in window.errors[-1] and not session.busy
-    demo = _model_message("demo", CheckpointError("model 'demo' not found (looked in models/demo)."))
+    demo = model_message("demo", CheckpointError("model 'demo' not found (looked in models/demo)."))
     assert "demo model is not installed" in demo and "Choose a model folder" in demo
     window.close()
 
