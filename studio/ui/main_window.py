@@ -418,6 +418,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.hide()  # gone at once; the sampler process takes a moment to finish its token and exit
         self.session.shutdown()
         self.settings.sync()
         super().closeEvent(event)
