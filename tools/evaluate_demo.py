@@ -134,7 +134,7 @@ class Classifier:
 
 
 def eval_conditioning(models: ModelSet, train: AudioSet, held: AudioSet, genres: list[str], per_genre: int,
-                      seconds: float, tmp: Path) -> dict:
+                      seconds: float, tmp: Path, seed: int = 100) -> dict:
     sr = models.sr
     pick = lambda d: [(a, genres.index(g)) for a, _, g in crops(d, seconds, 4, 256) if g in genres]  # noqa: E731
     tr, te = pick(train), pick(held)
@@ -159,7 +159,7 @@ def eval_conditioning(models: ModelSet, train: AudioSet, held: AudioSet, genres:
     feats, labels = [], []
     for gi, genre in enumerate(genres):
         artist = next((c.artist for c in train.clips if c.genre == genre), "unknown")
-        spec = SongSpec(seconds=seconds, artist=artist, genre=genre, candidates=per_genre, levels="top", seed=100 + gi,
+        spec = SongSpec(seconds=seconds, artist=artist, genre=genre, candidates=per_genre, levels="top", seed=seed + gi,
                         song_seconds=60.0, device="cpu")
         take = new_take(spec, tmp / f"cond_{gi}", models)
         for ev in run_take(take, models):
@@ -167,7 +167,7 @@ def eval_conditioning(models: ModelSet, train: AudioSet, held: AudioSet, genres:
                 for a in ev.audio:
                     feats.append(features(np.asarray(a, np.float32), sr))
                     labels.append(gi)
-    res = {"genres": genres, "samples_per_genre": per_genre, "seconds": seconds, "chance": round(1 / len(genres), 3),
+    res = {"genres": genres, "seed": seed, "samples_per_genre": per_genre, "seconds": seconds, "chance": round(1 / len(genres), 3),
            "real_train_crops": len(tr), "real_heldout_crops": len(te),
            **{k: round(v, 3) for k, v in checks.items()}}
     for name, clf in (("A", clf_a), ("B", clf_b)):
@@ -234,6 +234,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="demo_eval", help="folder for samples and figures.json")
     ap.add_argument("--write-card", action="store_true", help="put the figures into MODELS/MODEL_CARD.md")
     ap.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    ap.add_argument("--cond-seed", type=int, default=100, help="first seed of the conditioning samples (one per genre)")
     ap.add_argument("--genres", default="chorale,reel,string quartet", help="genres for the conditioning check")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
@@ -257,7 +258,7 @@ def main(argv=None) -> int:
     print(json.dumps({"priors": figures["priors"]}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         figures["conditioning"] = eval_conditioning(models, train, held, genres,
-                                                    3 if args.quick else 8, 6.0, Path(tmp))
+                                                    3 if args.quick else 8, 6.0, Path(tmp), args.cond_seed)
         print(json.dumps({"conditioning": figures["conditioning"]}), flush=True)
         figures["listening"] = render_samples(models, held, out / "samples", 4.0 if args.quick else 8.0, Path(tmp))
     figures["eval_seconds"] = round(time.time() - t0)
