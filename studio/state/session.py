@@ -113,7 +113,15 @@ class StudioSession(QObject):
                 self.queue_finished.emit("; ".join(results))
             return
         self.queue_changed.emit(self.queue.labels())
-        self._start(job.build())
+        try:
+            request = job.build()
+        except (OSError, ProjectError) as exc:  # the project folder went away or cannot be written
+            self.error.emit(f"Could not start the queued job '{job.label}': {exc}. Check the project folder; the "
+                            f"rest of the queue goes on.")
+            self._run_results.append(f"{job.kind} could not start")
+            self._start_next()
+            return
+        self._start(request)
 
     def remove_queued(self, index: int) -> None:
         if self.queue.remove(index) is not None:

@@ -57,3 +57,30 @@ def test_clear_queue_keeps_the_running_job(qtbot, studio):
     assert done.args[0].error is None and not done.args[0].cancelled
     qtbot.waitUntil(lambda: not session.busy, timeout=5000)
     assert len(rec.of("job_finished")) == 1
+
+
+def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot, studio):
+    window, session, rec = studio
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.372, candidates=1))
+    w = session.worker
+    with qtbot.waitSignal(w.take_created, timeout=60_000):
+        window.generate()
+    window.generate()
+    window.generate()
+    project = session.project.project
+    real = project.new_take_folder
+    calls = []
+
+    def disk_full_once(kind):
+        calls.append(kind)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(kind)
+
+    project.new_take_folder = disk_full_once
+    with qtbot.waitSignal(session.queue_finished, timeout=120_000) as finished:
+        pass
+    assert any("Could not start the queued job" in e and "No space left" in e for e in window.errors)
+    assert "generate could not start" in finished.args[0]
+    ends = rec.of("job_finished")
+    assert len(ends) == 2 and all(e.error is None for e in ends)  # the first job and the third one
