@@ -193,7 +193,10 @@ class StudioSession(QObject):
     def cancel(self) -> None:
         if self.busy:
             self.sampler.cancel()
-            self.message.emit("Cancelling after the current token; the take stays resumable.")
+            waiting = len(self.queue)
+            then = (f" {waiting} queued job{'s' if waiting > 1 else ''} will still run: Clear queue to drop "
+                    f"{'them' if waiting > 1 else 'it'}." if waiting else "")
+            self.message.emit(f"Cancelling after the current token; the take stays resumable.{then}")
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self.busy:

@@ -14,6 +14,8 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     window, session, rec = studio
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
     w = session.worker
+    finished = []
+    session.queue_finished.connect(finished.append)
     with qtbot.waitSignal(w.take_created, timeout=60_000):
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
     assert session.busy and window.editor.generate_button.text() == "Add to Queue"
@@ -26,8 +28,7 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     qtbot.mouseClick(window.queue.remove_button, Qt.LeftButton)  # the user changes their mind about the third
     assert window.queue.list.count() == 1
 
-    with qtbot.waitSignal(session.queue_finished, timeout=120_000) as finished:
-        pass
+    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
     ends = rec.of("job_finished")
     assert len(ends) == 2 and all(e.error is None and not e.cancelled for e in ends)
     first, second = (Path(e.take_dir) for e in ends)
@@ -35,14 +36,14 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     for folder in (first, second):
         assert Take.load(folder).record.status == "done"
     assert len(list(first.parent.iterdir())) == 2  # the removed job never made a take
-    assert first.name in finished.args[0] and second.name in finished.args[0] and "done" in finished.args[0]
-    assert window.notifier.shown[-1] == finished.args[0]
+    assert first.name in finished[0] and second.name in finished[0] and "done" in finished[0]
+    assert window.notifier.shown[-1] == finished[0]
     assert not window.queue.isVisibleTo(window) and window.editor.generate_button.text() == "Generate"
     # the editor locks the seed here, so both queued takes used the same one
     assert Take.load(first).record.spec["seed"] == Take.load(second).record.spec["seed"]
 
 
-def test_clear_queue_keeps_the_running_job(qtbot, studio):
+def test_cancel_then_clear_queue_stops_everything(qtbot, studio):
     window, session, rec = studio
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
     w = session.worker
@@ -52,11 +53,16 @@ def test_clear_queue_keeps_the_running_job(qtbot, studio):
     assert len(session.queue) == 1
     qtbot.mouseClick(window.queue.clear_button, Qt.LeftButton)
     assert len(session.queue) == 0 and window.queue.list.count() == 0
-    with qtbot.waitSignal(w.job_finished, timeout=60_000) as done:
-        pass
-    assert done.args[0].error is None and not done.args[0].cancelled
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
-    assert len(rec.of("job_finished")) == 1
+    window.generate()
+    said = []
+    session.message.connect(said.append)
+    session.cancel()  # Esc stops the running job only, and says what still waits
+    assert "1 queued job will still run" in said[-1]
+    session.clear_queue()  # before the running job's end reaches the window: nothing starts after it
+    qtbot.waitUntil(lambda: not session.busy and bool(rec.of("job_finished")), timeout=60_000)
+    qtbot.wait(300)
+    assert not session.busy and len(rec.of("job_finished")) == 1  # the cleared jobs never started
+    assert rec.of("job_finished")[0].error is None
 
 
 def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot, studio):
@@ -77,10 +83,11 @@ def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot,
             raise OSError(28, "No space left on device")
         return real(kind)
 
+    finished = []
+    session.queue_finished.connect(finished.append)
     project.new_take_folder = disk_full_once
-    with qtbot.waitSignal(session.queue_finished, timeout=120_000) as finished:
-        pass
+    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
     assert any("Could not start the queued job" in e and "No space left" in e for e in window.errors)
-    assert "generate could not start" in finished.args[0]
+    assert "generate could not start" in finished[0]
     ends = rec.of("job_finished")
     assert len(ends) == 2 and all(e.error is None for e in ends)  # the first job and the third one
