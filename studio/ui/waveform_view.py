@@ -53,8 +53,7 @@ class WaveformView(pg.PlotWidget):
         super().__init__(parent, viewBox=self.vb)
         self.setLabel("bottom", "time", units="s")
         self.hideAxis("left")
-        self.y_extent = 1.05  # the view shows amplitudes -y_extent..y_extent: the peak plus 5%
-        self.setYRange(-1, 1, padding=0.05)
+        self._set_y_extent(1.0)
         self.setTitle("Waveform", size="9pt")
         self.pyramid: Optional[PeakPyramid] = None
         self.audio: Optional[np.ndarray] = None
@@ -95,8 +94,7 @@ class WaveformView(pg.PlotWidget):
         self.duration = len(self.audio) / self.sr if self.pyramid is not None else 0.0
         self.vb.setLimits(xMin=0, xMax=self.duration or 1.0)
         peak = float(np.abs(self.audio).max()) if self.pyramid is not None else 1.0
-        self.y_extent = max(peak, 0.02) * 1.05
-        self.setYRange(-max(peak, 0.02), max(peak, 0.02), padding=0.05)  # quiet takes still fill the view
+        self._set_y_extent(max(peak, 0.02))  # quiet takes still fill the view
         if self.showing_spectrogram:
             self._update_spectrogram()
         if not keep_view:
@@ -123,6 +121,11 @@ class WaveformView(pg.PlotWidget):
         self.fill.set_envelope(times, lo, hi)
 
     # -- spectrogram ------------------------------------------------------------------------------------------------
+    def _set_y_extent(self, peak: float) -> None:
+        """Show amplitudes -peak..peak with 10% room either side (what padding=0.05 of the span gave before)."""
+        self.y_extent = peak * 1.1
+        self.setYRange(-self.y_extent, self.y_extent, padding=0)
+
     def set_spectrogram(self, on: bool) -> None:
         self.showing_spectrogram = bool(on)
         self.setTitle("Spectrogram" if self.showing_spectrogram else "Waveform", size="9pt")

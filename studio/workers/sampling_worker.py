@@ -117,19 +117,14 @@ class SamplerThread(QObject):
         self.running_take: Optional[str] = None
         self.loading = False
         self.model_source = None  # what the process should load again after a restart
-        self.busy = False
         self.thread = QThread()
         self.thread.setObjectName("sampler-relay")
         self.worker = SamplingWorker(self)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.pump)
-        self.worker.busy_changed.connect(self._set_busy)
         self.worker.models_ready.connect(self._loaded)
         self.worker.models_failed.connect(self._loaded)
         self.thread.start()
-
-    def _set_busy(self, busy: bool) -> None:
-        self.busy = busy
 
     def _loaded(self, *_args) -> None:
         self.loading = False
@@ -148,7 +143,6 @@ class SamplerThread(QObject):
 
     def process_died(self) -> None:
         self.process, self.events, self.commands = None, None, None
-        self.busy = False
 
     def load_models(self, source) -> None:
         """A model name, a folder, or an unloaded ModelSet (tests); the answer comes as models_ready/failed."""
@@ -159,7 +153,6 @@ class SamplerThread(QObject):
 
     def start(self, request: JobRequest) -> None:
         self.cancel_event.clear()  # here, not in the process: a Cancel pressed before the job starts counts
-        self.busy = True
         if self._ensure_process() and self.model_source is not None:
             self.commands.put(("load", self.model_source, True))  # a restarted process reloads, quietly
         self.commands.put(("job", request))

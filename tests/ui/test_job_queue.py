@@ -43,13 +43,18 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     assert Take.load(first).record.spec["seed"] == Take.load(second).record.spec["seed"]
 
 
+def _run_one_and_queue(qtbot, window, session, seconds: float, queued: int) -> None:
+    """Start one single-candidate take and queue ``queued`` more behind it."""
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=seconds, candidates=1))
+    with qtbot.waitSignal(session.worker.take_created, timeout=60_000):
+        window.generate()
+    for _ in range(queued):
+        window.generate()
+
+
 def test_cancel_then_clear_queue_stops_everything(qtbot, studio):
     window, session, rec = studio
-    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
-    w = session.worker
-    with qtbot.waitSignal(w.take_created, timeout=60_000):
-        window.generate()
-    window.generate()
+    _run_one_and_queue(qtbot, window, session, seconds=0.743, queued=1)
     assert len(session.queue) == 1
     qtbot.mouseClick(window.queue.clear_button, Qt.LeftButton)
     assert len(session.queue) == 0 and window.queue.list.count() == 0
@@ -67,12 +72,7 @@ def test_cancel_then_clear_queue_stops_everything(qtbot, studio):
 
 def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot, studio):
     window, session, rec = studio
-    type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.372, candidates=1))
-    w = session.worker
-    with qtbot.waitSignal(w.take_created, timeout=60_000):
-        window.generate()
-    window.generate()
-    window.generate()
+    _run_one_and_queue(qtbot, window, session, seconds=0.372, queued=2)
     project = session.project.project
     real = project.new_take_folder
     calls = []
