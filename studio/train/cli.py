@@ -1,11 +1,15 @@
-"""``studio train vqvae|prior``: train the demo networks, or fine-tune a model on a folder of your own audio.
+"""``studio train vqvae|prior|decoder``: train the demo networks, or fine-tune a model on a folder of your own audio.
 
 Examples::
 
     studio train vqvae --data /work/data/demo --out runs/vqvae --steps 4000
     studio train prior --level 2 --data /work/data/demo --vqvae runs/vqvae/model --out runs/top --steps 3000
     studio train prior --level 2 --data ~/my_songs --init models/demo --out runs/mine --steps 500   # fine-tune
+    studio train decoder --level 0 --data /work/data/demo --init models/demo --out runs/dec0 --steps 1500
     studio train prior ... --resume          # go on from the run folder's last checkpoint
+
+``decoder`` fine-tunes one level's VQ-VAE decoder on codes drawn by that level's upsampler (``--prior``, default
+the ``--init`` folder), so sampled codes render as clean notes rather than noise; codes and priors stay valid.
 
 ``--data`` is a set made by ``studio data build`` or any folder of audio files (labels from sub-folders:
 ``DIR/<artist>/<genre>/song.wav``; otherwise 'unknown'). The trained model is written to ``OUT/model`` at every
@@ -21,7 +25,8 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=("vqvae", "prior"), help="which network to train")
+    parser.add_argument("what", choices=("vqvae", "prior", "decoder"),
+                        help="which network to train (decoder: fine-tune a VQ-VAE decoder on upsampled codes)")
     parser.add_argument("--data", required=True, help="a built set or a folder of audio files")
     parser.add_argument("--out", required=True, help="run folder (checkpoints, log, exported model)")
     parser.add_argument("--level", type=int, default=2, help="prior level: 2 top, 1 and 0 upsamplers (default 2)")
@@ -44,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-hours", type=float, default=None, help="use at most this much training audio")
     parser.add_argument("--codes", default=None, help="code cache file (default OUT/codes.pt; share it between "
                                                       "the three priors)")
+    parser.add_argument("--prior", default=None, help="decoder: the upsampler whose codes it learns to render "
+                                                      "(file or folder; default: the --init folder's)")
+    parser.add_argument("--sampled-fraction", type=float, default=0.75,
+                        help="decoder: share of crops rendered from upsampler draws rather than exact codes")
+    parser.add_argument("--temperature", type=float, default=0.99, help="decoder: temperature of those draws")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
 
 
@@ -77,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from .data import TrainDataError, load_audio_set
     from .prior_trainer import train_prior
     from .state import RunOptions, TrainError, pick_device
+    from .decoder_trainer import train_decoder
     from .vqvae_trainer import train_vqvae
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -84,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
     is_vq = args.what == "vqvae"
-    opts = RunOptions(out=out, steps=args.steps, batch=args.batch or (4 if is_vq else 8),
+    opts = RunOptions(out=out, steps=args.steps, batch=args.batch or (8 if args.what == "prior" else 4),
                       lr=args.lr or (3e-4 if args.init else 6e-4), warmup=args.warmup, device=args.device,
                       seed=args.seed, log_every=args.log_every, ckpt_every=args.ckpt_every, resume=args.resume,
                       max_seconds=args.max_minutes * 60 if args.max_minutes else None)
@@ -97,6 +108,17 @@ def run(args: argparse.Namespace) -> int:
             data = load_audio_set(args.data, sr, args.max_hours)
             print(f"{len(data.clips)} clips, {data.seconds / 3600:.2f} h", flush=True)
             path = train_vqvae(data, cfg, opts, args.init, args.crop_seconds, progress=_printer("vqvae"))
+        elif args.what == "decoder":
+            vq_src, prior_src = args.vqvae or args.init, args.prior or args.init
+            if vq_src is None or prior_src is None:
+                raise SystemExit("studio train decoder: say which model to tune: --init a model folder (or --vqvae "
+                                 "and --prior).")
+            vq_file = _vqvae_path(args)
+            sr = load_checkpoint(vq_file).cfg.sr
+            print(f"loading audio from {args.data} at {sr} Hz ...", flush=True)
+            data = load_audio_set(args.data, sr, args.max_hours).split("train")
+            path = train_decoder(data, vq_file, prior_src, args.level, opts, args.sampled_fraction, args.temperature,
+                                 progress=_printer(f"decoder {args.level}"))
         else:
             vq = load_checkpoint(_vqvae_path(args))
             cache = Path(args.codes) if args.codes else out / "codes.pt"

@@ -62,6 +62,16 @@ def test_cli_trains_vqvae_then_prior_on_a_folder(tmp_path, capsys):
                "--config", "tiny", "--steps", "5", "--log-every", "1", "--resume"])
     assert rc == 0
     assert [r["step"] for r in read_log(tmp_path / "p1")] == [1, 2, 3, 4, 5]
+    # the decoder of level 1, tuned on that upsampler's draws; written as a whole VQ-VAE
+    rc = _run(["decoder", "--level", "1", "--data", str(root), "--vqvae", str(vq_file), "--prior",
+               str(tmp_path / "p1" / "model"), "--out", str(tmp_path / "d1"), "--steps", "2", "--log-every", "1"])
+    assert rc == 0
+    assert "[decoder 1] step 2/2" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "d1" / "model" / "vqvae.safetensors").cfg == load_checkpoint(vq_file).cfg
+    rc = _run(["decoder", "--level", "2", "--data", str(root), "--vqvae", str(vq_file), "--prior",
+               str(tmp_path / "p1" / "model"), "--out", str(tmp_path / "d2"), "--steps", "2"])
+    assert rc == 2
+    assert "level 2 has no upsampler" in capsys.readouterr().err
 
 
 def test_cli_reports_a_missing_folder(tmp_path, capsys):
