@@ -1,7 +1,7 @@
 """Training data for the priors: every clip encoded once by the VQ-VAE, and the label tables of a run.
 
 The code cache is a torch zip of int16 tensors and plain values (read back with ``weights_only=True``), keyed by
-a fingerprint of the VQ-VAE's weights so that a retrained VQ-VAE never reuses stale codes.
+a fingerprint of the VQ-VAE's encoders and codebooks so that a retrained VQ-VAE never reuses stale codes.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ class CodeSet:
 
 
 def vqvae_fingerprint(vqvae: VQVAE) -> str:
+    """Hash of what the codes depend on: the encoders and codebooks (a decoder tuned later keeps the cache valid)."""
     h = hashlib.sha256()
     for k, v in sorted(vqvae.state_dict().items()):
+        if k.startswith("decoders."):
+            continue
         h.update(k.encode())
         h.update(v.detach().float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
