@@ -7,10 +7,9 @@ over the harmonics. This trainer teaches the decoder what those draws mean: for 
 every code from the true past and the true upper codes (one teacher-forced pass), a code is drawn from each
 prediction at the sampling temperature, and the decoder learns to turn the drawn codes back into the real audio
 (the VQ-VAE's own losses). The waveform losses stay on drawn codes too: held to the magnitude spectrum alone, the
-decoder filled the bands it could not place with noise (brighter, but 6 points less tonal in the demo's check). A
-share of crops keeps the exact codes, so reconstructions of real audio (priming,
-continuing a take) stay as good as before. Encoders and codebooks are untouched: every code, and so every prior
-trained on them, stays valid.
+decoder filled the bands it could not place with noise (brighter, but 6 points less tonal in the demo's check).
+A share of crops keeps the exact codes, so reconstructions of real audio (priming, continuing a take) stay as good
+as before. Encoders and codebooks are untouched: every code, and so every prior trained on them, stays valid.
 """
 
 from __future__ import annotations
