@@ -5,7 +5,8 @@
 
 1. VQ-VAE: per-level spectral convergence (dB) and log-spectral distance (dB) on held-out clips.
 2. Priors: held-out bits per token for each level against a unigram baseline fitted on the training codes, and
-   the same windows with artist/genre set to "unknown" (what the labels are worth, in bits per token).
+   the same windows with artist/genre set to "unknown" (what the labels are worth, in bits per token), and the top
+   prior on the sung held-out clips with their own lyrics, none, or another clip's.
 3. Conditioning: top-level samples made for different genres, told apart by a logistic-regression classifier
    trained on real (training-split) audio; accuracy against chance.
 4. Where the music is lost: held-out audio, its level-0 reconstruction, and the upsamplers' renderings of its real
@@ -90,6 +91,26 @@ def eval_priors(models: ModelSet, held: AudioSet, train_codes) -> dict:
                              max_windows=48)
         out[f"level_{lv}"]["bits_per_token_labels_unknown"] = round(blind["bits_per_token"], 3)
         out[f"level_{lv}"]["label_gain_bits_per_token"] = round(blind["bits_per_token"] - bits["bits_per_token"], 3)
+    return out
+
+
+def eval_lyrics(models: ModelSet, held: AudioSet) -> dict:
+    """Top prior's bits per music token on the held-out sung clips with their own lyrics, none, and another clip's:
+    does it use whether a window is sung, and which words?"""
+    from dataclasses import replace
+
+    prior = models.prior(2)
+    codes = encode_set(models.vqvae, AudioSet(held.sr, [c for c in held.clips if c.lyrics.strip()]))
+    if not codes.clips:
+        return {"sung_clips": 0}
+    n = len(codes.clips)
+    variants = {"own_lyrics": codes.clips, "no_lyrics": [replace(c, lyrics="") for c in codes.clips],
+                "another_clips_lyrics": [replace(c, lyrics=codes.clips[(i + 1) % n].lyrics)
+                                         for i, c in enumerate(codes.clips)]}
+    out: dict = {"sung_clips": n}
+    for name, clips in variants.items():
+        sampler = WindowSampler(prior.cfg, type(codes)(codes.sr, codes.hop_lengths, clips), prior._labeller())
+        out[f"bits_per_token_{name}"] = round(heldout_bits(prior, sampler, max_windows=48)["bits_per_token"], 4)
     return out
 
 
@@ -298,6 +319,7 @@ def main(argv=None) -> int:
         sub = AudioSet(train.sr, [c for i, c in enumerate(train.clips) if i % 3 == 0])
         train_codes = encode_set(models.vqvae, sub)
     figures["priors"] = eval_priors(models, held, train_codes.split("train"))
+    figures["priors"]["lyrics"] = eval_lyrics(models, held)
     print(json.dumps({"priors": figures["priors"]}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         figures["conditioning"] = eval_conditioning(models, train, held, genres,
