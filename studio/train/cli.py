@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _printer(what: str):
-    keys = ("loss", "gen_bits", "lyric_bits", "l2_0", "spec_0", "l2_2", "used_2", "restarts_2", "lr")
+    keys = ("loss", "gen_bits", "lyric_bits", "l2", "spec", "l2_0", "spec_0", "l2_2", "used_2", "restarts_2", "lr")
 
     def progress(step: int, total: int, rec: dict) -> None:
         vals = "  ".join(f"{k} {rec[k]:.4g}" for k in keys if k in rec)

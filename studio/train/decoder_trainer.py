@@ -116,7 +116,6 @@ def train_decoder(data: AudioSet, vqvae_src: "str | Path", prior_src: "str | Pat
                             for _ in range(8))
     vqvae.to(device).requires_grad_(False)
     tuned = DecoderOnly(vqvae, level).requires_grad_(True)
-    gen = torch.Generator().manual_seed(opts.seed + 1)
     model_dir = opts.out / "model"
     log.info("decoder %d: crops of %d samples, %.0f%% drawn by the upsampler at temperature %.2f", level, length,
              100 * sampled_fraction, temperature)
@@ -129,6 +128,7 @@ def train_decoder(data: AudioSet, vqvae_src: "str | Path", prior_src: "str | Pat
         ys = [prior.make_y(data.clips[i].artist, data.clips[i].genre, "", len(data.clips[i].audio)) for i, _ in where]
         y = torch.from_numpy(np.stack(ys)).long().to(device).repeat_interleave(k, 0)
         n = x.shape[0]
+        gen = torch.Generator().manual_seed(opts.seed * 1_000_003 + step)  # per step: a resumed run draws the same
         drawn = drawn_codes(prior, z.reshape(n * k, -1), z_up.reshape(n * k, -1), y, temperature, gen).view(n, -1)
         use = torch.from_numpy(rng.random(n) < sampled_fraction).to(device)[:, None]
         codes = torch.where(use, drawn, z)
@@ -136,7 +136,7 @@ def train_decoder(data: AudioSet, vqvae_src: "str | Path", prior_src: "str | Pat
             x_hat = vqvae.decoders[level](vqvae.dequantise(codes, level))[:, 0, :]
         l2, linf = lmix_loss(x, x_hat, bw)
         spec = multispectral_loss(x, x_hat, bw)
-        return l2 + linf + spec, {"l2_0": float(l2.detach()), "spec_0": float(spec.detach()),
+        return l2 + linf + spec, {"l2": float(l2.detach()), "spec": float(spec.detach()),
                                   "drawn_fraction": float(use.float().mean())}
 
     def export(step: int) -> None:

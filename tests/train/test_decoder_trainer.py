@@ -68,6 +68,21 @@ def test_draws_follow_the_upsampler(tiny_pair):
     assert hot.shape == (2, 32) and hot.min() >= 0 and hot.max() < 32 and not torch.equal(hot, cold)
 
 
+def test_resume_continues_as_a_straight_run(tiny_pair, tmp_path):
+    data, vq_file, prior_file = tiny_pair
+    calls = iter(range(100))
+    train_decoder(data.split("train"), vq_file, prior_file, 0, _opts(tmp_path, steps=6),
+                  cancel=lambda: next(calls) >= 3)
+    assert load_state(tmp_path)["step"] == 3
+    train_decoder(data.split("train"), vq_file, prior_file, 0, _opts(tmp_path, steps=6, resume=True))
+    straight = tmp_path / "straight"
+    train_decoder(data.split("train"), vq_file, prior_file, 0, _opts(straight, steps=6))
+    a, b = load_state(straight)["model"], load_state(tmp_path)["model"]
+    assert a.keys() == b.keys() and all(k.startswith("decoder.") for k in a)
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+
+
 def test_exact_codes_only_when_sampled_fraction_is_zero(tiny_pair, tmp_path):
     data, vq_file, prior_file = tiny_pair
     train_decoder(data.split("train"), vq_file, prior_file, 0, _opts(tmp_path, steps=5), sampled_fraction=0.0)
