@@ -24,6 +24,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,7 @@ def eval_vqvae(models: ModelSet, held: AudioSet, seconds: float = 4.0) -> dict:
     return res
 
 
-def eval_priors(models: ModelSet, held: AudioSet, train_codes) -> dict:
-    held_codes = encode_set(models.vqvae, held)
+def eval_priors(models: ModelSet, held_codes, train_codes) -> dict:
     out = {}
     for lv in (2, 1, 0):
         prior = models.prior(lv)
@@ -94,31 +94,40 @@ def eval_priors(models: ModelSet, held: AudioSet, train_codes) -> dict:
     return out
 
 
-def eval_lyrics(models: ModelSet, held: AudioSet) -> dict:
+def eval_lyrics(models: ModelSet, held_codes) -> dict:
     """Top prior's bits per music token on the held-out sung clips with their own lyrics, none, and another clip's:
     does it use whether a window is sung, and which words?"""
-    from dataclasses import replace
-
     prior = models.prior(2)
-    codes = encode_set(models.vqvae, AudioSet(held.sr, [c for c in held.clips if c.lyrics.strip()]))
-    if not codes.clips:
+    sung = [c for c in held_codes.clips if c.lyrics.strip()]
+    if not sung:
         return {"sung_clips": 0}
-    n = len(codes.clips)
-    variants = {"own_lyrics": codes.clips, "no_lyrics": [replace(c, lyrics="") for c in codes.clips],
-                "another_clips_lyrics": [replace(c, lyrics=codes.clips[(i + 1) % n].lyrics)
-                                         for i, c in enumerate(codes.clips)]}
-    out: dict = {"sung_clips": n}
+    variants = {"own_lyrics": sung, "no_lyrics": [replace(c, lyrics="") for c in sung],
+                "another_clips_lyrics": [replace(c, lyrics=sung[(i + 1) % len(sung)].lyrics)
+                                         for i, c in enumerate(sung)]}
+    out: dict = {"sung_clips": len(sung)}
     for name, clips in variants.items():
-        sampler = WindowSampler(prior.cfg, type(codes)(codes.sr, codes.hop_lengths, clips), prior._labeller())
+        sampler = WindowSampler(prior.cfg, with_clips(held_codes, clips), prior._labeller())
         out[f"bits_per_token_{name}"] = round(heldout_bits(prior, sampler, max_windows=48)["bits_per_token"], 4)
     return out
 
 
+def with_clips(codes, clips):
+    """A code set like ``codes`` holding ``clips``."""
+    return type(codes)(codes.sr, codes.hop_lengths, clips)
+
+
 def unlabelled(codes):
     """The same clips with artist and genre replaced by "unknown" (lyrics and timing kept)."""
-    from dataclasses import replace
+    return with_clips(codes, [replace(c, artist="unknown", genre="unknown") for c in codes.clips])
 
-    return type(codes)(codes.sr, codes.hop_lengths, [replace(c, artist="unknown", genre="unknown") for c in codes.clips])
+
+def level0_audio(take, models: ModelSet) -> np.ndarray:
+    """Run ``take`` to the end and return its first candidate's level-0 audio."""
+    audio = None
+    for ev in run_take(take, models):
+        if type(ev).__name__ == "LevelDone" and ev.level == 0:
+            audio = np.asarray(ev.audio[0], np.float32)
+    return audio
 
 
 # --- a small audio classifier -----------------------------------------------------------------------------------
@@ -249,11 +258,7 @@ def eval_upsampling(models: ModelSet, held: AudioSet, tmp: Path, clips: int = 3,
             take = new_take(spec, tmp / f"up_{i}_{keep}", models)
             for lv in range(keep, 3):
                 take.write_codes(lv, zs[lv].numpy())
-            audio = None
-            for ev in run_take(take, models):
-                if type(ev).__name__ == "LevelDone" and ev.level == 0:
-                    audio = np.asarray(ev.audio[0], np.float32)
-            rows[f"upsampled_from_real_level_{keep}"].append(stats(audio, sr))
+            rows[f"upsampled_from_real_level_{keep}"].append(stats(level0_audio(take, models), sr))
     return {"clips": len(picked), "seconds_each": seconds, **{k: mean_stats(v) for k, v in rows.items()}}
 
 
@@ -269,10 +274,7 @@ def render_samples(models: ModelSet, held: AudioSet, out: Path, seconds: float, 
                         song_seconds=60.0, device="cpu")
         take = new_take(spec, tmp / f"render_{i}", models)
         t0 = time.time()
-        audio = None
-        for ev in run_take(take, models):
-            if type(ev).__name__ == "LevelDone" and ev.level == 0:
-                audio = np.asarray(ev.audio[0], np.float32)
+        audio = level0_audio(take, models)
         name = re.sub("[^a-z0-9]+", "_", f"{i}_{artist}_{genre}".lower()).strip("_") + ".wav"
         sf.write(out / name, audio, models.sr)
         res["samples"].append({"file": str(out / name), "artist": artist, "genre": genre, "lyrics": lyrics,
@@ -318,8 +320,9 @@ def main(argv=None) -> int:
     if train_codes is None:
         sub = AudioSet(train.sr, [c for i, c in enumerate(train.clips) if i % 3 == 0])
         train_codes = encode_set(models.vqvae, sub)
-    figures["priors"] = eval_priors(models, held, train_codes.split("train"))
-    figures["priors"]["lyrics"] = eval_lyrics(models, held)
+    held_codes = encode_set(models.vqvae, held)
+    figures["priors"] = eval_priors(models, held_codes, train_codes.split("train"))
+    figures["priors"]["lyrics"] = eval_lyrics(models, held_codes)
     print(json.dumps({"priors": figures["priors"]}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         figures["conditioning"] = eval_conditioning(models, train, held, genres,

@@ -68,12 +68,13 @@ def _printer(what: str):
 
 
 def _vqvae_path(args) -> Path:
+    from .state import model_file
+
     src = args.vqvae or args.init
     if src is None:
-        raise SystemExit("studio train prior: say which VQ-VAE makes the codes: --vqvae FILE_OR_FOLDER, or --init "
-                         "a model folder.")
-    p = Path(src)
-    return p / "vqvae.safetensors" if p.is_dir() else p
+        raise SystemExit(f"studio train {args.what}: say which VQ-VAE makes the codes: --vqvae FILE_OR_FOLDER, or "
+                         f"--init a model folder.")
+    return model_file(src, "vqvae")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,9 +86,9 @@ def run(args: argparse.Namespace) -> int:
 
     from .codes import cached_codes
     from .data import TrainDataError, load_audio_set
-    from .prior_trainer import train_prior
-    from .state import RunOptions, TrainError, pick_device
     from .decoder_trainer import train_decoder
+    from .prior_trainer import train_prior
+    from .state import RunOptions, TrainError, model_file, pick_device
     from .vqvae_trainer import train_vqvae
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -102,17 +103,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         if is_vq:
             cfg = None if args.init else (demo_config("vqvae") if args.config == "demo" else tiny_vqvae())
-            sr = cfg.sr if cfg else load_checkpoint(Path(args.init) / "vqvae.safetensors"
-                                                    if Path(args.init).is_dir() else args.init).cfg.sr
+            sr = cfg.sr if cfg else load_checkpoint(model_file(args.init, "vqvae")).cfg.sr
             print(f"loading audio from {args.data} at {sr} Hz ...", flush=True)
             data = load_audio_set(args.data, sr, args.max_hours)
             print(f"{len(data.clips)} clips, {data.seconds / 3600:.2f} h", flush=True)
             path = train_vqvae(data, cfg, opts, args.init, args.crop_seconds, progress=_printer("vqvae"))
         elif args.what == "decoder":
-            vq_src, prior_src = args.vqvae or args.init, args.prior or args.init
-            if vq_src is None or prior_src is None:
-                raise SystemExit("studio train decoder: say which model to tune: --init a model folder (or --vqvae "
-                                 "and --prior).")
+            prior_src = args.prior or args.init
+            if prior_src is None:
+                raise SystemExit("studio train decoder: say which upsampler's draws to learn: --prior FILE_OR_FOLDER, "
+                                 "or --init a model folder.")
             vq_file = _vqvae_path(args)
             sr = load_checkpoint(vq_file).cfg.sr
             print(f"loading audio from {args.data} at {sr} Hz ...", flush=True)

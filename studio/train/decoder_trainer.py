@@ -30,7 +30,7 @@ from studio.engine.vqvae import VQVAE
 from .data import AudioSet
 from .losses import estimate_bandwidth, lmix_loss, multispectral_loss
 from .loop import run_loop
-from .state import Progress, RunOptions, TrainError, autocast, pick_device
+from .state import Progress, RunOptions, TrainError, autocast, model_file, pick_device
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,6 @@ class PriorFile:
         log.info("upsampler loaded from %s", self.path)
 
 
-def prior_path(src: "str | Path", level: int) -> Path:
-    p = Path(src)
-    return p / f"prior_level_{level}.safetensors" if p.is_dir() else p
-
-
 @torch.no_grad()
 def drawn_codes(prior: JukeboxPrior, z: torch.Tensor, z_cond: torch.Tensor, y: torch.Tensor,
                 temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -89,7 +84,7 @@ def train_decoder(data: AudioSet, vqvae_src: "str | Path", prior_src: "str | Pat
     The whole VQ-VAE (only that decoder changed) lands in ``opts.out/model/vqvae.safetensors`` at every checkpoint.
     """
     device = pick_device(opts.device)
-    vq_path = Path(vqvae_src) / "vqvae.safetensors" if Path(vqvae_src).is_dir() else Path(vqvae_src)
+    vq_path = model_file(vqvae_src, "vqvae")
     vqvae = load_checkpoint(vq_path)
     if not isinstance(vqvae, VQVAE):
         raise TrainError(f"{vq_path} is not a VQ-VAE. Fix: pass the model folder or its vqvae file.")
@@ -101,7 +96,7 @@ def train_decoder(data: AudioSet, vqvae_src: "str | Path", prior_src: "str | Pat
         raise TrainError(f"the data is at {data.sr} Hz but the VQ-VAE runs at {cfg.sr} Hz; load it at {cfg.sr}.")
     if not 0.0 <= sampled_fraction <= 1.0:
         raise TrainError(f"--sampled-fraction must be between 0 and 1, not {sampled_fraction}.")
-    upsampler = PriorFile(prior_path(prior_src, level), level, device)
+    upsampler = PriorFile(model_file(prior_src, f"prior_level_{level}"), level, device)
     pcfg = upsampler.prior.cfg
     if list(pcfg.hop_lengths) != list(cfg.hop_lengths) or pcfg.bins != cfg.l_bins:
         raise TrainError(f"the prior's codes (hops {list(pcfg.hop_lengths)}, {pcfg.bins} codes) are not this "

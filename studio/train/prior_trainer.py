@@ -27,7 +27,7 @@ from studio.engine.prior import JukeboxPrior
 
 from .codes import CodeSet, build_tables, write_tables
 from .loop import run_loop
-from .state import Progress, RunOptions, TrainError, autocast, pick_device
+from .state import Progress, RunOptions, TrainError, autocast, model_file, pick_device
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,7 @@ def unigram_bits(train: CodeSet, test: CodeSet, level: int, bins: int) -> float:
 
 def prepare_prior(cfg: Optional[PriorConfig], init: "str | Path | None", level: int) -> JukeboxPrior:
     if init is not None:
-        path = Path(init)
-        path = path / f"prior_level_{level}.safetensors" if path.is_dir() else path
+        path = model_file(init, f"prior_level_{level}")
         prior = load_checkpoint(path)
         if not isinstance(prior, JukeboxPrior) or prior.cfg.level != level:
             raise TrainError(f"{path} is not a level-{level} prior. Fix: pass --init the model folder.")

@@ -51,6 +51,12 @@ class RunOptions:
     threads: int = 0
 
 
+def model_file(src: "str | Path", stem: str) -> Path:
+    """``src`` itself, or ``src/<stem>.safetensors`` when it is a model folder (``stem``: vqvae, prior_level_0, ...)."""
+    p = Path(src)
+    return p / f"{stem}.safetensors" if p.is_dir() else p
+
+
 def pick_device(name: str) -> torch.device:
     if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():

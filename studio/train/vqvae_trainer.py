@@ -21,7 +21,7 @@ from studio.engine.vqvae import VQVAE
 from .data import AudioSet
 from .losses import Bandwidth, estimate_bandwidth, lmix_loss, multispectral_loss
 from .loop import run_loop
-from .state import Progress, RunOptions, TrainError, autocast, pick_device
+from .state import Progress, RunOptions, TrainError, autocast, model_file, pick_device
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,7 @@ def train_vqvae(data: AudioSet, cfg: Optional[VQVAEConfig], opts: RunOptions, in
     """
     device = pick_device(opts.device)
     if init is not None:
-        path = Path(init)
-        path = path / "vqvae.safetensors" if path.is_dir() else path
+        path = model_file(init, "vqvae")
         vqvae = load_checkpoint(path)
         if not isinstance(vqvae, VQVAE):
             raise TrainError(f"{path} is a prior, not a VQ-VAE. Fix: pass --init the model folder or its vqvae file.")
