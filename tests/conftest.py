@@ -14,6 +14,9 @@ REFERENCE = SHARED / "jukebox-reference"
 IDS = REFERENCE / "ids"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests run the eager step (compiling takes tens of seconds a network); tests/sampler/test_attention_path.py
+# compiles it on purpose. Sampler processes the UI tests start inherit this.
+os.environ.setdefault("JUKEBOX_COMPILE", "0")
 
 
 @pytest.fixture

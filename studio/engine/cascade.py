@@ -265,12 +265,11 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
                 y_np, _ = prior._labeller().window_y(info, total_length, 0, w.start, cfg.raw_to_tokens, cfg.n_ctx)
                 lyr = torch.from_numpy(y_np[4 + cfg.max_bow_genre_size:]).to(device)
                 ctx = torch.cat([lyr[None].expand(len(rows), -1), ctx + cfg.n_vocab], dim=1)
-            gens = [torch.Generator(device=device).manual_seed(seed_for(take.record.seed, level, w.start, cands[r]))
-                    for r in rows]
+            seeds = [seed_for(take.record.seed, level, w.start, cands[r]) for r in rows]
             allowed = slice(cfg.n_vocab, None) if cfg.single_enc_dec else None
             n_batches = -(-len(cands) // limit)
             done_before = (i // limit) * n_new
-            gen = iter_sample_window(prior, ctx, n_new, cond, gens, float(spec.temperature[level]), spec.top_k,
+            gen = iter_sample_window(prior, ctx, n_new, cond, seeds, float(spec.temperature[level]), spec.top_k,
                                      spec.top_p, chunk, cancel, dtype, allowed)
             while True:
                 try:
@@ -295,12 +294,11 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
 
 
 def kv_bytes(prior, dtype: torch.dtype) -> int:
-    """KV cache of one candidate as CachedDecoder allocates it, in the sparse layout (row layers one block,
+    """KV cache of one candidate as the sampler allocates it (its sparse layout: row layers one block,
     previous-block layers two, prime layers the lyric prefix, column and dense layers the window)."""
-    cfg = prior.cfg
-    size = torch.empty((), dtype=dtype).element_size()
-    return sum(2 * layer.attn.cache_slots(cfg.n_ctx_total) * cfg.n_state * size
-               for layer in prior.prior.transformer._attn_mods if layer.attn.func != 6)
+    enc_len = prior.cfg.n_tokens if getattr(prior, "prime_prior", None) is not None else 0
+    caches = prior.prior.transformer.new_caches(1, dtype, "meta", enc_len)
+    return sum(b.numel() * b.element_size() for b in caches.buffers())
 
 
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:

@@ -1,19 +1,28 @@
-"""Token-level sampling with a KV cache: prime a window's context in one pass, then one position per step.
+"""Token-level sampling with a KV cache: prime a window's context in block-structured passes, then one position per
+step.
 
-Model code knows nothing of sampling policy; the policy lives here as small functions. Every step checks the
-cancel flag and reports progress through a callback. Randomness comes from one generator per candidate, seeded by
-the caller, so a candidate's tokens do not depend on which other candidates share its batch.
+Model code knows nothing of sampling policy; the policy lives here as small functions. A step is one fixed-shape
+function (``sample_step``): the network at a position tensor, then temperature, top-k/top-p and the draw, all on
+the device; the drawn token feeds the next step without leaving it. Randomness is counter-based: the noise of a
+candidate's token is a hash of its stream key (seed, level, window, candidate), the position and the class, so a
+candidate's tokens do not depend on its batch, on resume or on the machine. Every step checks the cancel flag and
+yields its count.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import torch
+from torch import nn
 
+from . import step_compile
+from .attention import StepIndex
+from .configs import ENC_DEC
+from .layers import Conv1D
 from .prior import JukeboxPrior
-from .transformer import Conv1D
 
 
 class Cancelled(Exception):
@@ -29,68 +38,106 @@ class WindowConditioning:
     encoder_kv: Optional[torch.Tensor]  # (N, n_tokens, W) for 5b_lyrics
 
 
+# -- the draw ---------------------------------------------------------------------------------------------------
+_M32 = 0xFFFFFFFF
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer hash (int64 tensors holding values below 2**32; products stay below 2**59)."""
+    x = (((x >> 16) ^ x) * 0x45D9F3B) & _M32
+    x = (((x >> 16) ^ x) * 0x45D9F3B) & _M32
+    return (x >> 16) ^ x
+
+
+def gumbel_noise(keys: torch.Tensor, t0: int, steps: int, n_classes: int) -> torch.Tensor:
+    """Counter-based Gumbel noise (N, steps, V) for positions t0..t0+steps-1 from stream keys (N,) int64.
+
+    The same key, position and class give the same number on any device, in any batch.
+    """
+    lo, hi = keys & _M32, (keys >> 32) & _M32
+    pos = torch.arange(t0, t0 + steps, device=keys.device)
+    row = _mix32(_mix32(_mix32(lo) ^ hi)[:, None] ^ pos)  # (N, steps)
+    row2 = _mix32(row ^ 0x5BD1E995)
+    cls = torch.arange(n_classes, device=keys.device)
+    x = _mix32(_mix32(row[..., None] ^ cls) ^ row2[..., None])  # (N, steps, V)
+    u = ((x >> 8).to(torch.float32) + 0.5) * (1.0 / 2**24)  # in (0, 1)
+    return -torch.log(-torch.log(u))
+
+
+NOISE_BLOCK = 64  # steps of noise made at a time
+
+
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 0.0) -> torch.Tensor:
     """Keep the top-k logits, or the smallest set whose probability reaches top_p; others -> -inf. (N, V)."""
     if top_k and top_p:
         raise ValueError("use top_k or top_p, not both")
-    logits = logits.clone()
+    ninf = torch.tensor(float("-inf"), device=logits.device, dtype=logits.dtype)
     if top_k:
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
-        logits[logits < kth] = float("-inf")
+        logits = torch.where(logits < kth, ninf, logits)
     if top_p:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
         cum = torch.softmax(sorted_logits.float(), dim=-1).cumsum(-1)
-        drop = cum > top_p
-        drop[..., 1:] = drop[..., :-1].clone()  # keep the token that crosses top_p
-        drop[..., 0] = False
-        remove = torch.zeros_like(drop).scatter(-1, order, drop)
-        logits[remove] = float("-inf")
+        drop = torch.cat([torch.zeros_like(cum[..., :1], dtype=torch.bool), cum[..., :-1] > top_p], dim=-1)
+        remove = torch.zeros_like(drop).scatter(-1, order, drop)  # keep the token that crosses top_p
+        logits = torch.where(remove, ninf, logits)
     return logits
 
 
-def draw(logits: torch.Tensor, generators: Sequence[torch.Generator], temp: float, top_k: int = 0,
-         top_p: float = 0.0) -> torch.Tensor:
-    """One token per row of (N, V) logits, row i drawn with ``generators[i]`` (Gumbel-max, no host sync)."""
-    scores = filter_logits(logits.float() / temp, top_k, top_p)
-    noise = torch.stack([torch.rand(scores.shape[-1], generator=g, device=scores.device) for g in generators])
-    gumbel = -torch.log(-torch.log(noise.clamp_(1e-20, 1.0 - 1e-7)))
+def draw(logits: torch.Tensor, gumbel: torch.Tensor, temp: torch.Tensor, top_k: int = 0, top_p: float = 0.0,
+         allowed_from: int = 0) -> torch.Tensor:
+    """One token per row of (N, V) logits: Gumbel-max with this position's noise (N, V); no host sync.
+
+    ``allowed_from`` > 0 draws only classes from that index on (1b_lyrics: music codes, not lyric tokens).
+    """
+    scores = logits.float() / temp
+    if allowed_from:
+        cls = torch.arange(scores.shape[-1], device=scores.device)
+        scores = scores.masked_fill(cls < allowed_from, float("-inf"))
+    scores = filter_logits(scores, top_k, top_p)
     return torch.argmax(scores + gumbel, dim=-1)
 
 
-class CachedDecoder:
-    """A prior's transformer with a static per-layer KV cache sized once for a window of ``n_ctx_total``."""
+# -- the decoder ------------------------------------------------------------------------------------------------
+class WindowDecoder(nn.Module):
+    """A prior's transformer with a KV cache per layer for a window of N sequences, sized once; the conditioning
+    of the current window lives in buffers, so one decoder (and one compiled step) serves every window."""
 
-    def __init__(self, prior: JukeboxPrior, n: int, cond: WindowConditioning, dtype: torch.dtype = torch.float32):
-        self.prior, self.cond, self.dtype = prior, cond, dtype
+    def __init__(self, prior: JukeboxPrior, n: int, dtype: torch.dtype, x_cond_len: int, enc_len: int = 0):
+        super().__init__()
         net = prior.prior
+        self.net, self.dtype, self.n = net, dtype, n
         device = net.x_emb.weight.device
-        cfg = prior.cfg
-        self.caches = []
-        for layer in net.transformer._attn_mods:
-            if layer.attn.func == 6:
-                self.caches.append({})
-            else:
-                shape = (n, layer.attn.cache_slots(cfg.n_ctx_total), layer.attn.n_state)
-                self.caches.append({"k": torch.zeros(shape, dtype=dtype, device=device),
-                                    "v": torch.zeros(shape, dtype=dtype, device=device)})
-        self.t = 0  # positions already in the cache
+        self.caches = net.transformer.new_caches(n, dtype, device, enc_len)
+        self.register_buffer("x_cond", torch.zeros(n, x_cond_len, net.width, device=device), persistent=False)
+        self.register_buffer("sos", torch.zeros(n, 1, net.width, device=device), persistent=False)
+        self.t = 0  # positions already in the cache (the chunked pass)
 
-    def _x_cond(self, t0: int, length: int) -> torch.Tensor:
-        xc = self.cond.x_cond
-        return xc if xc.shape[1] == 1 else xc[:, t0:t0 + length]
+    @torch.no_grad()
+    def start(self, cond: WindowConditioning) -> "WindowDecoder":
+        """Take a new window's conditioning; the cache starts empty (slots are only read once written)."""
+        self.x_cond.copy_(cond.x_cond.expand_as(self.x_cond))
+        self.sos.copy_(self.net.start(self.n, cond.y_cond).float())
+        for layer, cache in zip(self.net.transformer.layers, self.caches):
+            if cache.func == ENC_DEC:
+                k, v = layer.attn.encoder_keys(cond.encoder_kv.to(self.dtype))
+                cache.k.copy_(k)
+                cache.v.copy_(v)
+        self.t = 0
+        return self
+
+    def _head(self, h: torch.Tensor, xc: torch.Tensor) -> torch.Tensor:
+        return self.net.head(h.float() if self.dtype != torch.float32 else h, xc)
 
     @torch.no_grad()
     def forward(self, prev_tokens: torch.Tensor) -> torch.Tensor:
         """Positions t..t+L-1 given the tokens before each (N, L); returns logits (N, L, V) and advances t."""
-        net = self.prior.prior
         t0, length = self.t, prev_tokens.shape[1]
-        xc = self._x_cond(t0, length)
-        h = net.embed(prev_tokens, t0, xc, self.cond.y_cond).to(self.dtype)
-        ekv = self.cond.encoder_kv.to(self.dtype) if self.cond.encoder_kv is not None else None
-        for layer, cache in zip(net.transformer._attn_mods, self.caches):
-            h = layer.forward_cached(h, t0, cache, ekv)
+        xc = self.x_cond if self.x_cond.shape[1] == 1 else self.x_cond[:, t0:t0 + length]
+        h = self.net.embed(prev_tokens, t0, xc, self.sos).to(self.dtype)
+        h = self.net.transformer(h, None, t0, self.caches)
         self.t += length
-        return net.head(h.float() if self.dtype != torch.float32 else h, xc)
+        return self._head(h, xc)
 
     def prime(self, tokens: torch.Tensor, chunk_size: Optional[int] = None) -> Optional[torch.Tensor]:
         """Push known tokens (N, P) into the cache (in chunks to bound memory); returns the last logits."""
@@ -103,75 +150,93 @@ class CachedDecoder:
             out = self.forward(prev[:, i:i + chunk])
         return out
 
+    def step(self, prev: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Logits (N, V) at position ``t`` (0-dim device tensor) given the token before it (N, 1). Fixed shapes."""
+        xc = self.x_cond if self.x_cond.shape[1] == 1 else self.x_cond.index_select(1, t.view(1))
+        h = self.net.embed(prev, t, xc, self.sos).to(self.dtype)
+        h = self.net.transformer(h, None, StepIndex(t, self.caches), self.caches)
+        return self._head(h, xc)[:, -1]
+
+
+_DECODERS: "weakref.WeakKeyDictionary[JukeboxPrior, WindowDecoder]" = weakref.WeakKeyDictionary()
+
+
+def window_decoder(prior: JukeboxPrior, cond: WindowConditioning, dtype: torch.dtype) -> WindowDecoder:
+    """The prior's decoder for this batch and dtype, made once and reused window after window."""
+    n = cond.x_cond.shape[0]
+    enc_len = cond.encoder_kv.shape[1] if cond.encoder_kv is not None else 0
+    dec = _DECODERS.get(prior)
+    if dec is None or (dec.n, dec.dtype, dec.x_cond.shape[1], dec.net) != (n, dtype, cond.x_cond.shape[1],
+                                                                             prior.prior) \
+            or any(c.func == ENC_DEC and c.k.shape[1] != enc_len for c in dec.caches):
+        _DECODERS.pop(prior, None)  # free the old caches first
+        dec = WindowDecoder(prior, n, dtype, cond.x_cond.shape[1], enc_len)
+        _DECODERS[prior] = dec
+    return dec.start(cond)
+
+
+def sample_step(dec: WindowDecoder, prev: torch.Tensor, t: torch.Tensor, gumbel: torch.Tensor, temp: torch.Tensor,
+                top_k: int, top_p: float, allowed_from: int):
+    """One decode step, fixed shapes: (token (N,), logits (N, V)) at position ``t`` with its noise (N, V)."""
+    logits = dec.step(prev, t)
+    return draw(logits, gumbel, temp, top_k, top_p, allowed_from), logits
+
 
 def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, cond: WindowConditioning,
-                       generators: Sequence[torch.Generator], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
+                       seeds: Sequence[int], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
                        chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,
                        dtype: torch.dtype = torch.float32, allowed: Optional[slice] = None,
-                       record_logits: bool = False, static: Optional[bool] = None):
+                       record_logits: bool = False, compiled: Optional[bool] = None):
     """Generator: sample ``n_new`` tokens after ``context`` (N, P) of the joint sequence, yielding the step count
     after every token; its return value is (tokens (N, n_new), logits (N, n_new, V) or None).
 
-    ``allowed`` restricts the classes drawn (1b_lyrics: music codes only). The logits are the network's outputs
-    before temperature and filtering. Raises Cancelled when ``cancel()`` turns true. ``static`` (default: on a
-    GPU) steps with fixed shapes, captured in a CUDA graph on a GPU; it falls back to the eager step if capture
-    fails.
+    ``seeds`` are the candidates' stream keys (one each; see ``windows.seed_for``). ``allowed`` restricts the classes
+    drawn (1b_lyrics: music codes only). The logits are the network's outputs before temperature and filtering.
+    Raises Cancelled when ``cancel()`` turns true. ``compiled`` runs the compiled step (default: the setting,
+    see ``step_compile``); it falls back to the eager step if compiling fails.
     """
-    n = context.shape[0]
+    n, device = context.shape[0], context.device
     with torch.no_grad():
-        dec = CachedDecoder(prior, n, cond, dtype)
+        dec = window_decoder(prior, cond, dtype)
         dec.prime(context, chunk_size)
-    prev = context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=context.device)
-    out, logs = [], []
-    on_gpu = context.device.type == "cuda"
-    static = on_gpu if static is None else static
-    stepper = dec
+    step_fn = step_compile.step_function(sample_step, device, compiled)
+    prev = (context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=device)).clone()
+    t = torch.tensor(context.shape[1], device=device)
+    keys = torch.tensor([int(s) for s in seeds], dtype=torch.long, device=device)
+    temp_t = torch.tensor(float(temp), device=device)
+    allowed_from = int(allowed.start) if allowed is not None else 0
+    out = torch.zeros(n, n_new, dtype=torch.long, device=device)
+    logs = []
+    n_classes = prior.prior.bins
     for step in range(n_new):
         if cancel is not None and cancel():
             raise Cancelled()
-        if static and stepper is dec and dec.t >= 1:
-            stepper = _static_stepper(dec, capture=on_gpu)
-            static = stepper is not dec
         with torch.no_grad():
-            logits = stepper.forward(prev)[:, -1]  # (N, V)
+            if step % NOISE_BLOCK == 0:
+                noise = gumbel_noise(keys, context.shape[1] + step, NOISE_BLOCK, n_classes)
+            tok, logits = step_fn(dec, prev, t, noise[:, step % NOISE_BLOCK], temp_t, int(top_k), float(top_p),
+                                  allowed_from)
+            out[:, step] = tok
+            prev.copy_(tok[:, None])
+            t += 1
             if record_logits:
-                logs.append(logits.float().cpu())
-            scores = logits
-            if allowed is not None:
-                scores = torch.full_like(logits, float("-inf"))
-                scores[:, allowed] = logits[:, allowed]
-            tok = draw(scores, generators, temp, top_k, top_p)
-        out.append(tok)
-        prev = tok[:, None]
+                logs.append(logits.float().clone())
         yield step + 1
-    tokens = torch.stack(out, dim=1) if out else context.new_zeros(n, 0)
-    return tokens, (torch.stack(logs, dim=1) if record_logits else None)
-
-
-def _static_stepper(dec: CachedDecoder, capture: bool):
-    from .static_step import StaticDecoder
-
-    try:
-        stepper = StaticDecoder(dec)
-        if capture:
-            stepper.capture()
-        return stepper
-    except (RuntimeError, ValueError):  # capture unsupported here: keep the eager step
-        return dec
+    return out, (torch.stack(logs, dim=1) if record_logits else None)
 
 
 @torch.no_grad()
 def teacher_forced_step_logits(prior: JukeboxPrior, tokens: torch.Tensor, cond: WindowConditioning,
                                n_known: int = 0, chunk_size: Optional[int] = None,
                                dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Logits the cached sampler produces at each position after ``n_known``, feeding ``tokens`` (N, T) one at a
+    """Logits the sampler's step produces at each position after ``n_known``, feeding ``tokens`` (N, T) one at a
     time, as if it had drawn them: (N, T - n_known, V). Used to check the cache against the reference."""
-    dec = CachedDecoder(prior, tokens.shape[0], cond, dtype)
+    dec = window_decoder(prior, cond, dtype)
     dec.prime(tokens[:, :n_known], chunk_size)
     logs = []
     for t in range(n_known, tokens.shape[1]):
         prev = tokens[:, t - 1:t] if t > 0 else torch.zeros_like(tokens[:, :1])
-        logs.append(dec.forward(prev)[:, -1])
+        logs.append(dec.step(prev, torch.tensor(t, device=tokens.device)))
     return torch.stack(logs, dim=1)
 
 

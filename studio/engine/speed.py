@@ -6,13 +6,14 @@ Used by ``studio bench`` (an ETA before a job starts) and by ``benchmarks/sample
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 import torch
 
-from .sampling import cast_for_sampling, priming_chunk
+from . import step_compile
 from .configs import PriorConfig
 from .prior import JukeboxPrior
-from .sampling import CachedDecoder, WindowConditioning, draw
+from .sampling import WindowConditioning, cast_for_sampling, iter_sample_window, priming_chunk
 
 
 def random_prior(cfg: PriorConfig, device: torch.device) -> JukeboxPrior:
@@ -42,34 +43,45 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float):
+def _run(gen) -> tuple:
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float,
+               compiled: Optional[bool] = None):
+    """Time what the sampler runs (``iter_sample_window``) in a window after the first: priming ``n_ctx - hop``
+    tokens, then ``steps`` decode steps at the window's end. A short run first warms the step (and compiles it
+    where the compiled step is used), timed as ``prepare_s``."""
     cfg = prior.cfg
     cast_for_sampling(prior, dtype)
     cond = synthetic_conditioning(prior, batch, device)
     hop = int(hop_fraction * cfg.n_ctx)
-    steps = max(1, min(steps, cfg.n_ctx_total // 2 - 2))
+    steps = max(2, min(steps, cfg.n_ctx_total // 2 - 2))
     n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)  # time the steps at the window's end
     ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
-    dec = CachedDecoder(prior, batch, cond, dtype)
-    sync(device)
+    chunk = priming_chunk(cfg)
+    seeds = list(range(batch))
     t0 = time.perf_counter()
-    dec.prime(ctx, priming_chunk(cfg))
+    _run(iter_sample_window(prior, ctx[:, :1], 2, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype,
+                            compiled=compiled))
     sync(device)
-    prime_s = time.perf_counter() - t0
-    gens = [torch.Generator(device=device).manual_seed(i) for i in range(batch)]
-    prev = ctx[:, -1:]
-    for i in range(steps + 2):  # two warm-up steps
-        if i == 2:
-            sync(device)
-            t0 = time.perf_counter()
-        with torch.no_grad():
-            logits = dec.forward(prev)[:, -1]
-        prev = draw(logits, gens, 0.99)[:, None]
+    prepare_s = time.perf_counter() - t0
+    gen = iter_sample_window(prior, ctx, steps, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype, compiled=compiled)
+    t0 = time.perf_counter()
+    next(gen)  # priming and the first step
     sync(device)
-    ms = (time.perf_counter() - t0) / steps * 1000
+    t1 = time.perf_counter()
+    _run(gen)
+    sync(device)
+    ms = (time.perf_counter() - t1) / (steps - 1) * 1000
     return {"prior": name, "device": str(device), "dtype": str(dtype).replace("torch.", ""), "batch": batch,
-            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(prime_s, 3),
-            "n_ctx": cfg.n_ctx, "width": cfg.width, "depth": cfg.depth}
+            "compiled": step_compile.wanted(torch.device(device), compiled),
+            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(t1 - t0 - ms / 1000, 4),
+            "prepare_s": round(prepare_s, 2), "n_ctx": cfg.n_ctx, "width": cfg.width, "depth": cfg.depth}
 
 
 def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction: list, keys: dict,

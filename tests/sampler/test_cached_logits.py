@@ -56,12 +56,13 @@ def test_cache_equals_teacher_forcing(fixtures_dir, name, n_known, chunk):
 
 
 def test_sparse_cache_is_smaller(fixtures_dir):
-    from studio.engine.sampling import CachedDecoder
+    from studio.engine.sampling import window_decoder
     prior, y, cond, smp = _setup(fixtures_dir, "prior_1b_lyrics")
-    dec = CachedDecoder(prior, 2, cond)
-    sizes = [c["k"].shape[1] for c in dec.caches]
+    dec = window_decoder(prior, cond, torch.float32)
+    sizes = [c.k.shape[1] for c in dec.caches]
     bc = prior.cfg.n_ctx_total // prior.cfg.blocks
-    assert sizes[:3] == [bc, prior.cfg.n_ctx_total, 2 * bc] and sizes[15] == 24  # row, column, prev, prime
+    # row, column, previous block; the prime layer holds the prefix plus one spare slot
+    assert sizes[:3] == [bc, prior.cfg.n_ctx_total, 2 * bc] and sizes[15] == 24 + 1
 
 
 def test_bf16_path_agrees_with_fp32(fixtures_dir):
