@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.engine.sampling import priming_chunk  # noqa: E402
 from studio.engine.configs import PriorConfig  # noqa: E402
-from studio.engine.sampling import CachedDecoder, draw  # noqa: E402
+from studio.engine.sampling import iter_sample_window  # noqa: E402
 from studio.engine.speed import random_prior, synthetic_conditioning  # noqa: E402
 from studio.modelstore.hardware import estimate  # noqa: E402
 
@@ -62,12 +62,9 @@ def main() -> int:
             gc.collect()
             base = rss_kib("VmRSS")
             reset_peak()
-            dec = CachedDecoder(prior, batch, cond)
-            dec.prime(ctx, chunk)
-            gens = [torch.Generator().manual_seed(i) for i in range(batch)]
-            prev = ctx[:, -1:]
-            for _ in range(16):
-                prev = draw(dec.forward(prev)[:, -1], gens, 1.0)[:, None]
+            for _ in iter_sample_window(prior, ctx, 16, cond, list(range(batch)), 1.0, chunk_size=chunk,
+                                        compiled=False):
+                pass
             peak = rss_kib("VmHWM")
         est = estimate(cfg, batch, "fp32", chunk, vqvae=None)
         measured = (peak - base) * 1024
@@ -77,7 +74,7 @@ def main() -> int:
                           "estimated_MiB": round(predicted / 2**20, 1),
                           "estimated_kv_MiB": round(est.kv_cache / 2**20, 1),
                           "ratio_estimate_over_measured": round(predicted / max(measured, 1), 2)}), flush=True)
-        del prior, dec, cond
+        del prior, cond
     return 0
 
 

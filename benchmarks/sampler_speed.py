@@ -1,77 +1,192 @@
-"""Sampler speed: ms per decode step and seconds to prime a window, per prior, plus projected wall time.
+"""Sampler speed: what the sampler runs (``iter_sample_window``: priming a window, then decode steps), per prior.
 
-Prints one JSON line per figure. At official sizes it needs a GPU (random weights, bf16); on CPU it times the tiny
-reference configs and the bundled demo model.
+Prints one JSON line per figure: ms per step, seconds to prime a window, aten calls per step (eager), with the
+compiled step and without. On CPU it times the bundled demo priors and width-512 official-shaped networks (random
+weights, n_ctx 2048: an upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3; at
+official sizes it needs a GPU.
 
-    python benchmarks/sampler_speed.py                       # CPU: tiny + demo
-    python benchmarks/sampler_speed.py --device cuda --official   # GPU: 5b, 5b_lyrics, 1b_lyrics, upsampler
+    python benchmarks/sampler_speed.py                           # CPU: demo + width-512 shapes
+    python benchmarks/sampler_speed.py --only demo --render 10   # also a whole 10 s demo render, all levels
+    python benchmarks/sampler_speed.py --device cuda --official  # GPU: 5b, 5b_lyrics, 1b_lyrics, upsampler
+    python benchmarks/sampler_speed.py --root ../base --no-compile   # the same figures for another checkout
+
+``--root`` imports ``studio`` from another checkout (for before/after comparisons: alternate the two and take
+medians); there the old API is used where this one is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from studio.engine import official_config  # noqa: E402
-from studio.engine.speed import projected_seconds, random_prior, time_prior  # noqa: E402
-
 REFERENCE_BATCH = {"5b": 3, "5b_lyrics": 3, "1b_lyrics": 16, "upsampler": 16}
 REFERENCE_MS = {"5b": 79.2, "5b_lyrics": 132.3, "1b_lyrics": 70.1, "upsampler": 84.5}  # PERFORMANCE.md, H100
 
 
+def shaped_configs():
+    from studio.engine.configs import PriorConfig
+
+    return {
+        "upsampler-shaped w512": PriorConfig(level=0, n_ctx=2048, width=512, depth=16, heads=1, blocks=32,
+                                             bins=2048, cond_width=128, cond_depth=2),
+        "5b-shaped w512": PriorConfig(level=2, n_ctx=2048, width=512, depth=24, heads=8, blocks=32, bins=2048,
+                                      min_duration=10.0, max_duration=600.0),
+    }
+
+
+def _drain(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _window(prior, ctx, n, cond, batch, dtype, compiled):
+    """iter_sample_window in this checkout's API (seeds) or the older one (torch generators)."""
+    from studio.engine import sampling
+
+    params = inspect.signature(sampling.iter_sample_window).parameters
+    if "compiled" in params:
+        return sampling.iter_sample_window(prior, ctx, n, cond, list(range(batch)), 0.99, dtype=dtype,
+                                           chunk_size=sampling.priming_chunk(prior.cfg), compiled=compiled)
+    gens = [torch.Generator(device=ctx.device).manual_seed(i) for i in range(batch)]
+    return sampling.iter_sample_window(prior, ctx, n, cond, gens, 0.99, dtype=dtype,
+                                       chunk_size=sampling.priming_chunk(prior.cfg))
+
+
+def aten_calls_per_step(prior, batch, device, dtype) -> int:
+    """Aten operator calls of one eager decode step (profiler, top-level and nested)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from studio.engine.speed import synthetic_conditioning
+
+    cond = synthetic_conditioning(prior, batch, device)
+    ctx = torch.randint(0, prior.cfg.bins, (batch, 64), device=device)
+    gen = _window(prior, ctx, 12, cond, batch, dtype, False)
+    for _ in range(4):
+        next(gen)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(4):
+            next(gen)
+    return sum(e.count for e in prof.key_averages() if e.key.startswith("aten::")) // 4
+
+
+def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
+    from studio.engine.sampling import cast_for_sampling
+    from studio.engine.speed import sync, synthetic_conditioning
+
+    cfg = prior.cfg
+    cast_for_sampling(prior, dtype)
+    cond = synthetic_conditioning(prior, batch, device)
+    hop = int(hop_fraction * cfg.n_ctx)
+    n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)
+    ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
+    t0 = time.perf_counter()
+    _drain(_window(prior, ctx[:, :1], 2, cond, batch, dtype, compiled))  # warm-up (compiles where compiled)
+    sync(device)
+    prepare = time.perf_counter() - t0
+    gen = _window(prior, ctx, steps, cond, batch, dtype, compiled)
+    t0 = time.perf_counter()
+    next(gen)
+    sync(device)
+    t1 = time.perf_counter()
+    _drain(gen)
+    sync(device)
+    ms = (time.perf_counter() - t1) / (steps - 1) * 1000
+    out = {"prior": name, "batch": batch, "compiled": bool(compiled), "ms_per_step": round(ms, 3),
+           "prime_tokens": n_prime, "prime_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
+    if device.type == "cuda":
+        out["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return out
+
+
+def demo_render(seconds: float, compiled) -> dict:
+    """Wall time of a whole demo render (3 candidates, all levels) through the cascade, as `studio render` runs it."""
+    from studio.engine import cascade
+    from studio.engine.jobs import new_take
+    from studio.engine.modelset import ModelSet
+    from studio.engine.spec import SongSpec
+
+    if compiled is not None and hasattr(cascade, "step_compile"):
+        cascade.step_compile.set_enabled(compiled)
+    models = ModelSet.named("demo")
+    spec = SongSpec.from_dict({"model": "demo", "seconds": seconds, "artist": "Trad. Irish (O'Neill)",
+                               "genre": "reel", "candidates": 3, "seed": 5})
+    with tempfile.TemporaryDirectory() as tmp:
+        take = new_take(spec, Path(tmp) / "take", models)
+        t0 = time.perf_counter()
+        for ev in cascade.run_take(take, models):
+            if type(ev).__name__ == "JobDone" and ev.error:
+                raise RuntimeError(ev.error)
+        return {"render_seconds": seconds, "candidates": 3, "compiled": compiled,
+                "wall_s": round(time.perf_counter() - t0, 2)}
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", help="import studio from this checkout (default: this one)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--official", action="store_true", help="official sizes (needs a GPU with ~40 GB)")
-    ap.add_argument("--steps", type=int, default=64)
+    ap.add_argument("--only", choices=["demo", "shaped", "render"],
+                    help="only the demo priors, the width-512 shapes, or the render (--render)")
+    ap.add_argument("--batches", default="1,3")
+    ap.add_argument("--steps", type=int, default=48)
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1 is fastest for small models)")
+    ap.add_argument("--no-compile", action="store_true", help="time the eager step only")
+    ap.add_argument("--calls", action="store_true", help="also count aten calls per eager step")
+    ap.add_argument("--render", type=float, default=0.0, help="also time a whole demo render of this many seconds")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(args.root or Path(__file__).resolve().parents[1]).resolve()))
+    from studio.engine import official_config
+    from studio.engine.speed import random_prior
+
     device = torch.device(args.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     torch.set_num_threads(args.threads)
-    figs = {}
+    modes = [False] if args.no_compile else [False, True]
+    if args.render:
+        for c in ([None] if args.no_compile else [False, None]):
+            print(json.dumps(demo_render(args.render, c)), flush=True)
+    priors = {}
+    if args.only == "render":
+        return 0
     if args.official:
         for name, (model, level) in {"upsampler": ("5b", 0), "1b_lyrics": ("1b_lyrics", 2), "5b": ("5b", 2),
                                      "5b_lyrics": ("5b_lyrics", 2)}.items():
-            prior = random_prior(official_config(model, level), device)
-            f = time_prior(name, prior, REFERENCE_BATCH[name], device, dtype, args.steps,
-                           0.5 if level < 2 else 0.125)
-            f["speedup_vs_reference"] = round(REFERENCE_MS[name] / f["ms_per_step"], 1)
-            figs[name] = f
-            print(json.dumps(f), flush=True)
-            del prior
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-        for top in ("5b", "5b_lyrics", "1b_lyrics"):
-            n_ctx = {0: 8192, 1: 8192, 2: 6144 if top == "1b_lyrics" else 8192}
-            s = projected_seconds(figs, 44100, [8, 32, 128], n_ctx, [0.5, 0.5, 0.125],
-                                  {2: top, 1: "upsampler", 0: "upsampler"})
-            print(json.dumps({"projection": f"one minute of audio, {top}, all levels", "device": str(device),
-                              "seconds": round(s, 1), "reference_seconds": 11 * 3600}))
-        return 0
-    sets = {}
-    fixtures = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "jukebox-tiny"
-    if fixtures.is_dir():
-        from studio.engine import load_checkpoint
-        sets["tiny"] = {lv: load_checkpoint(fixtures / f / "checkpoint.pth.tar")
-                        for lv, f in [(0, "upsampler_level_0"), (1, "upsampler_level_1"), (2, "prior_5b_lyrics")]}
-    demo = Path(__file__).resolve().parents[1] / "models" / "demo"
-    if (demo / "prior_level_2.safetensors").is_file():
-        from studio.engine.modelset import ModelSet
-        ms = ModelSet.from_folder(demo)
-        sets["demo"] = {lv: ms.prior(lv) for lv in range(3)}
-    for set_name, priors in sets.items():
-        for level, prior in priors.items():
-            f = time_prior(f"{set_name}_level_{level}", prior.to(device), 1, device, dtype, args.steps,
-                           0.5 if level < 2 else 0.125)
-            print(json.dumps(f), flush=True)
+            priors[name] = (lambda m=model, lv=level: random_prior(official_config(m, lv), device),
+                            [REFERENCE_BATCH[name]], 0.5 if level < 2 else 0.125)
+    else:
+        batches = [int(b) for b in args.batches.split(",")]
+        if args.only != "shaped":
+            from studio.engine.modelset import ModelSet
+            ms = ModelSet.named("demo")
+            for lv in range(3):
+                priors[f"demo_level_{lv}"] = (lambda lv=lv: ms.prior(lv).to(device), batches,
+                                              0.5 if lv < 2 else 0.125)
+        if args.only != "demo":
+            for name, cfg in shaped_configs().items():
+                priors[name] = (lambda c=cfg: random_prior(c, device), batches, 0.5 if cfg.level < 2 else 0.125)
+    for name, (make, batches, hop) in priors.items():
+        prior = make()
+        for batch in batches:
+            for compiled in modes:
+                f = time_window(name, prior, batch, device, dtype, args.steps, hop, compiled)
+                if args.calls and not compiled:
+                    f["aten_calls_per_step"] = aten_calls_per_step(prior, batch, device, dtype)
+                if name in REFERENCE_MS:
+                    f["speedup_vs_reference"] = round(REFERENCE_MS[name] / f["ms_per_step"], 1)
+                print(json.dumps(f), flush=True)
+        del prior
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
     return 0
 
 

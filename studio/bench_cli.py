@@ -37,7 +37,7 @@ def run(args) -> int:
         if device.type == "cpu" and prior.cfg.width <= 1024:
             torch.set_num_threads(1)
         f = time_prior(f"level_{level}", prior, args.candidates, device, dtype, args.steps,
-                       0.125 if level == models.levels - 1 else 0.5)
+                       0.125 if level == models.levels - 1 else 0.5, compiled=False)
         torch.set_num_threads(threads)
         figs[level] = f
         n_ctx[level] = prior.cfg.n_ctx

@@ -8,7 +8,8 @@ import threading
 import time
 
 from .engine.checkpoints import CheckpointError
-from .engine.events import AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone
+from .engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
+                            WindowDone)
 from .engine.labels import LabelTablesNotFound
 from .engine.spec import SongSpec, SpecError
 
@@ -18,6 +19,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="new take folder to write")
     p.add_argument("--models-dir", help="folder holding model folders (default: $JUKEBOX_MODELS_DIR, models/)")
     p.add_argument("--quiet", action="store_true", help="print only warnings and the result")
+    add_compile_argument(p)
+
+
+def add_compile_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-compile", action="store_true",
+                   help="never compile the sampler's step (it is compiled only where that pays; see README)")
 
 
 def fmt_time(seconds: float) -> str:
@@ -53,6 +60,8 @@ class TerminalReporter:
             self.last = now
             self._line(f"level {ev.level} window {ev.window + 1}/{ev.n_windows} step {ev.step}/{ev.n_steps} "
                        f"elapsed {fmt_time(ev.elapsed)} ETA {fmt_time(ev.eta)}")
+        elif isinstance(ev, Preparing):
+            self._line(ev.message, final=True)
         elif isinstance(ev, WindowDone):
             pass
         elif isinstance(ev, LevelDone):
@@ -68,10 +77,13 @@ class TerminalReporter:
         self.stream.flush()
 
 
-def drive(take, models, reporter) -> int:
+def drive(take, models, reporter, no_compile: bool = False) -> int:
     """Run the take's job to the end; Ctrl+C cancels cleanly (the take stays resumable)."""
+    from .engine import step_compile
     from .engine.cascade import run_take
 
+    if no_compile:
+        step_compile.set_enabled(False)
     stop = threading.Event()
     result = None
     try:
@@ -116,4 +128,4 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)
-    return drive(take, models, TerminalReporter(quiet=args.quiet))
+    return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)

@@ -7,13 +7,14 @@ import sys
 
 from .engine.checkpoints import CheckpointError
 from .engine.spec import SpecError
-from .render_cli import TerminalReporter, drive, load_models
+from .render_cli import TerminalReporter, add_compile_argument, drive, load_models
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("take", help="take folder written by 'studio render' or the studio")
     p.add_argument("--models-dir", help="folder holding model folders")
     p.add_argument("--quiet", action="store_true")
+    add_compile_argument(p)
 
 
 def run(args) -> int:
@@ -28,4 +29,4 @@ def run(args) -> int:
     except (FileNotFoundError, ValueError, SpecError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return drive(take, models, TerminalReporter(quiet=args.quiet))
+    return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)

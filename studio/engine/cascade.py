@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import asdict
 from typing import Callable, Iterator, Optional
 
 import numpy as np
@@ -15,7 +16,9 @@ import torch
 
 from ..modelstore import hardware
 from .alignment import lyric_alignment
-from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Progress, Warning_, WindowDone)
+from . import step_compile
+from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
+                     WindowDone)
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
@@ -183,7 +186,8 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
             for lv, ws in windows.items()}
     batches = {lv: min(len(plan.candidates), max(1, int(spec.max_batch[lv]))) for lv in plan.levels if todo[lv]}
     eta = 0.0
-    for lv, (per_token, prime_s) in measured_rates(models, device, dtype, batches, spec.hop_fraction).items():
+    rates = measured_rates(models, device, dtype, batches, spec.hop_fraction)
+    for lv, (per_token, prime_s) in rates.items():
         n_batches = -(-len(plan.candidates) // batches[lv])
         clock.rate[lv] = per_token * n_batches
         eta += sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in todo[lv]) * per_token * n_batches
@@ -211,6 +215,18 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
         codes = current[level]
         upper = current.get(level + 1)
         ws = windows[level]
+        compiled, sig = False, None
+        if todo.get(level) and step_compile.wanted(device):
+            n_batches = -(-len(plan.candidates) // batches[level])
+            steps = sum((w.end - w.start) - sampled_prefix(codes, w) for w in todo[level]) * n_batches
+            sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
+                                         spec.top_p)
+            compiled = step_compile.pays(device, sig, steps, rates[level][0])
+            wait = step_compile.expected_compile_s(device, sig)
+            if compiled and wait:
+                yield Preparing(level, f"preparing the sampler for level {level} (compiling its step, about "
+                                       f"{wait:.0f} s{'' if step_compile.is_warm(sig) else ', first time only'})",
+                                wait)
         for wi, w in enumerate(ws):
             have = sampled_prefix(codes, w)
             if have >= w.end - w.start:
@@ -225,7 +241,9 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
                 return Progress(level, _wi, len(ws), step, n_steps, clock.elapsed(), clock.eta(left))
 
             new = yield from _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper,
-                                                    info, total_length, device, dtype, cancel, progress)
+                                                    info, total_length, device, dtype, cancel, progress, compiled)
+            if compiled and step_compile.wanted(device):  # it compiled and ran: the cache is warm now
+                step_compile.mark_warm(sig)
             codes[:, w.start + have:w.end] = new
             take.write_codes(level, codes)
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
@@ -245,7 +263,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
 
 
 def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper, info, total_length, device,
-                           dtype, cancel, progress):
+                           dtype, cancel, progress, compiled=False):
     """Sample one window for every candidate in batches of the level's limit; halves the batch on GPU OOM."""
     cfg = prior.cfg
     cands = take.plan.candidates
@@ -270,7 +288,7 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
             n_batches = -(-len(cands) // limit)
             done_before = (i // limit) * n_new
             gen = iter_sample_window(prior, ctx, n_new, cond, seeds, float(spec.temperature[level]), spec.top_k,
-                                     spec.top_p, chunk, cancel, dtype, allowed)
+                                     spec.top_p, chunk, cancel, dtype, allowed, compiled=compiled)
             while True:
                 try:
                     step = next(gen)

@@ -70,10 +70,19 @@ class Warning_:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    """The sampler is getting ready before a level's first step (compiling its decode step)."""
+
+    level: int
+    message: str
+    seconds: float = float("nan")  # expected wait
+
+
+@dataclass(frozen=True)
 class JobDone:
     take_dir: str
     cancelled: bool = False
     error: Optional[str] = None
 
 
-Event = JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | JobDone
+Event = JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | Preparing | JobDone

@@ -100,14 +100,16 @@ def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction
 
 def measured_rates(models, device, dtype, batches: dict, hop_fraction: list) -> dict:
     """(seconds per token, seconds to prime a window) per level on this machine, for a whole-job estimate before a
-    job starts. Measured with a few steps once per model set, device and batch, then cached on the model set."""
+    job starts, and the eager step's rate that decides whether compiling the step pays. Measured with a few steps of
+    ``iter_sample_window`` once per model set, device and batch, then cached on the model set."""
     cache = models.__dict__.setdefault("_measured_rates", {})
     out = {}
     for level, batch in batches.items():
         key = (str(device), str(dtype), level, int(batch))
         if key not in cache:
             prior = models.prior(level)
-            f = time_prior(f"level_{level}", prior, int(batch), device, dtype, 8, hop_fraction[level])
+            f = time_prior(f"level_{level}", prior, int(batch), device, dtype, 8, hop_fraction[level],
+                           compiled=False)
             cache[key] = (f["ms_per_step"] / 1000.0, f["prime_s"])
         out[level] = cache[key]
     return out

@@ -5,7 +5,8 @@ the compiled step runs as a CUDA graph (mode ``reduce-overhead``); on the CPU, i
 compiler, so without one the eager step runs. Compiled code is cached under :func:`cache_dir`, so only the first
 render on a machine pays the full compile; later processes load it.
 
-Turned off by ``studio render --no-compile``, the studio's Settings menu, or ``JUKEBOX_COMPILE=0``.
+Turned off by ``studio render --no-compile``, the studio's Models menu ("Compile the Sampler's Step"), or
+``JUKEBOX_COMPILE=0``; ``JUKEBOX_COMPILE=always`` compiles every step (benchmarks, warming the cache).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def enabled() -> bool:
     return os.environ.get("JUKEBOX_COMPILE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def forced() -> bool:
+    """``JUKEBOX_COMPILE=always``: compile every step, paying or not (benchmarks; warming the cache)."""
+    return os.environ.get("JUKEBOX_COMPILE", "").strip().lower() == "always"
+
+
 def cache_dir() -> Path:
     """Where compiled steps are kept between runs (inductor's cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -56,9 +62,52 @@ def wanted(device: torch.device, requested: Optional[bool] = None) -> bool:
     return bool(want) and unavailable_reason(device) is None and not _failed.get(device.type)
 
 
-def is_ready(device: torch.device) -> bool:
-    """True once this process has compiled a step for the device (later calls start at once)."""
-    return device.type in _compiled and getattr(_compiled[device.type], "ran", False)
+# Measured with benchmarks/sampler_speed.py on the 2-core CI-class machine (demo priors, batch 1 and 3): compiling
+# a step took 33-74 s with an empty cache and 0.7-4.7 s with it warm, and made the step 2-4x faster. A GPU step
+# (CUDA graph) gains more. Compiling runs only when the steps it speeds up save more than it costs.
+COMPILE_S = {("cpu", False): 75.0, ("cpu", True): 3.0, ("cuda", False): 90.0, ("cuda", True): 15.0}
+SPEEDUP = {"cpu": 2.0, "cuda": 4.0}
+_ran_here: set = set()
+
+
+def signature(*parts) -> str:
+    """Key of one compiled graph: the network's config, batch, dtype and sampling options, and this torch."""
+    import hashlib
+
+    text = repr((torch.__version__,) + tuple(repr(p) for p in parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _marker(sig: str) -> Path:
+    return cache_dir() / "warm" / sig
+
+
+def is_warm(sig: str) -> bool:
+    """True when this graph has been compiled on this machine before (its code is in the cache)."""
+    return sig in _ran_here or _marker(sig).exists()
+
+
+def pays(device: torch.device, sig: str, steps: int, eager_s_per_step: float) -> bool:
+    """Whether compiling the step for ``steps`` decode steps saves more time than compiling costs."""
+    kind = "cuda" if device.type == "cuda" else "cpu"
+    if sig in _ran_here or forced():
+        return True
+    saved = steps * eager_s_per_step * (1.0 - 1.0 / SPEEDUP[kind])
+    return saved > COMPILE_S[(kind, is_warm(sig))]
+
+
+def expected_compile_s(device: torch.device, sig: str) -> float:
+    return 0.0 if sig in _ran_here else COMPILE_S[("cuda" if device.type == "cuda" else "cpu", is_warm(sig))]
+
+
+def mark_warm(sig: str) -> None:
+    """Remember that this graph compiled (so later processes count on the warm cache)."""
+    _ran_here.add(sig)
+    try:
+        _marker(sig).parent.mkdir(parents=True, exist_ok=True)
+        _marker(sig).touch()
+    except OSError:
+        pass  # a read-only cache only costs the estimate
 
 
 def step_function(fn: Callable, device: torch.device, requested: Optional[bool] = None) -> Callable:

@@ -6,6 +6,7 @@ never blocks the GUI thread on sampling. Every user-caused problem comes back as
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -99,7 +100,16 @@ class StudioSession(QObject):
         self._start(build())
         return True
 
+    @property
+    def compile_step(self) -> bool:
+        """The setting "Compile the sampler's step" (on by default; the engine compiles only where it pays)."""
+        return str(self.settings.value("sampler/compile", "true")).lower() in ("true", "1")
+
+    def set_compile_step(self, on: bool) -> None:
+        self.settings.setValue("sampler/compile", "true" if on else "false")
+
     def _start(self, request: JobRequest) -> None:
+        request = replace(request, compile=self.compile_step)
         self._set_busy(True)
         self.running_take, self.running_kind = request.folder, request.kind
         self.job_started.emit(request.kind, request.folder)

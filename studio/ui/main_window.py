@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         w.progress.connect(self._progress_event)
         w.window_done.connect(self._window_done)
         w.preview.connect(self._preview)
+        w.preparing.connect(lambda ev: self.progress.preparing(ev.message))
         w.alignment_ready.connect(self._alignment_ready)
         self.takes.candidate_picked.connect(s.pick_candidate)
         self.takes.continue_requested.connect(s.continue_selected)

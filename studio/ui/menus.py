@@ -90,4 +90,9 @@ def build_menus(w) -> dict:
     m = bar.addMenu("&Models")
     a["choose_model"] = _action(w, m, "&Choose Model Folder...", w.choose_model_folder)
     a["models_dialog"] = _action(w, m, "&Manage Models...", w.open_model_dialog)
+    m.addSeparator()
+    a["compile"] = _action(w, m, "Compile the Sampler's &Step", w.session.set_compile_step, checkable=True,
+                           tip="Compile the decode step where a job is long enough to gain from it (the first "
+                               "compile of a model takes about a minute; later ones load from the cache)")
+    a["compile"].setChecked(w.session.compile_step)
     return a

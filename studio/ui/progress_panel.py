@@ -80,6 +80,10 @@ class ProgressPanel(QWidget):
         if eta == eta:  # measured on this machine before the first window
             self.time_label.setText(f"estimated {duration_text(eta)} for the whole job")
 
+    def preparing(self, text: str) -> None:
+        """Preparing: the sampler compiles its step before the level starts; say so rather than stall silently."""
+        self.time_label.setText(text[:1].upper() + text[1:] + "...")
+
     def progress(self, event) -> None:
         """Progress: bars for the window and the level, elapsed and remaining time."""
         lv = event.level

@@ -44,6 +44,7 @@ class JobRequest:
     seconds: Optional[float] = None
     candidates: Optional[tuple] = None
     range_seconds: Optional[tuple] = None
+    compile: Optional[bool] = None  # compile the sampler's step where it pays (None: the default, on)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ class SamplerServer:
 
     def run(self, request: JobRequest) -> None:
         from studio.engine.cascade import run_take
-        from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Progress, Warning_,
-                                          WindowDone)
+        from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress,
+                                          Warning_, WindowDone)
 
         if self.models is None:
             self.send("job_failed", "No model is loaded: choose a model (Models > Choose model folder...) first.")
@@ -117,7 +118,10 @@ class SamplerServer:
         last_progress: dict = {}
         last_preview = {"t": time.monotonic(), "cost": 0.0}
         names = {JobPlanned: "planned", LevelDone: "level_done", AlignmentReady: "alignment_ready",
-                 JobDone: "job_finished"}
+                 JobDone: "job_finished", Preparing: "preparing"}
+        from studio.engine import step_compile
+
+        step_compile.set_enabled(request.compile)
         for event in run_take(take, self.models, cancel=self.cancel.is_set):
             if isinstance(event, Progress):
                 key = (event.level, event.window)

@@ -38,6 +38,7 @@ class SamplingWorker(QObject):
     level_done = Signal(object)  # LevelDone
     alignment_ready = Signal(object)  # AlignmentReady
     warning = Signal(str)
+    preparing = Signal(object)  # Preparing: the sampler compiles its step before a level starts
     preview = Signal(object)  # PreviewAudio
     job_finished = Signal(object)  # JobDone
     busy_changed = Signal(bool)

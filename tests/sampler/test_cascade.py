@@ -228,3 +228,25 @@ def test_corrupt_priming_clip_fails_the_take_with_a_clear_message(tiny_models, t
     events = run(take, tiny_models)
     assert events[-1].error.startswith("priming clip:") and "broken.flac" in events[-1].error
     assert Take.load(take.path).record.status == "failed"
+
+
+def test_compiled_take_says_it_prepares_and_equals_the_eager_take(tiny_models, tmp_path, monkeypatch):
+    """With compiling forced, every level announces "preparing the sampler" and the take's codes equal an
+    uncompiled run's (the compiled step gives the eager step's logits; the noise is the same stream)."""
+    from studio.engine import step_compile
+    from studio.engine.events import Preparing
+
+    spec = SongSpec(seconds=TINY_SECONDS, candidates=2, **SPEC)
+    eager = new_take(spec, tmp_path / "eager", tiny_models)
+    assert not any(isinstance(e, Preparing) for e in run(eager, tiny_models))
+    monkeypatch.setenv("JUKEBOX_COMPILE", "always")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(step_compile, "_ran_here", set())
+    compiled = new_take(spec, tmp_path / "compiled", tiny_models)
+    events = run(compiled, tiny_models)
+    assert not events[-1].error
+    assert [e.level for e in events if isinstance(e, Preparing)] == [2, 1, 0]
+    assert not step_compile._failed, step_compile._failed
+    assert len(list((tmp_path / "cache" / "jukebox-studio" / "compiled" / "warm").iterdir())) == 3
+    for level in range(3):
+        assert np.array_equal(Take.load(compiled.path).codes(level), Take.load(eager.path).codes(level))
