@@ -42,6 +42,7 @@ def shaped_configs():
 
 
 def _drain(gen):
+    """sampling.run_window, here too because --root may point at a checkout that lacks it."""
     while True:
         try:
             next(gen)

@@ -225,6 +225,15 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
     return out, (torch.stack(logs, dim=1) if record_logits else None)
 
 
+def run_window(gen):
+    """Drive an ``iter_sample_window`` generator to its end; returns its (tokens, logits)."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
 @torch.no_grad()
 def teacher_forced_step_logits(prior: JukeboxPrior, tokens: torch.Tensor, cond: WindowConditioning,
                                n_known: int = 0, chunk_size: Optional[int] = None,

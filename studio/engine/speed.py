@@ -13,7 +13,7 @@ import torch
 from . import step_compile
 from .configs import PriorConfig
 from .prior import JukeboxPrior
-from .sampling import WindowConditioning, cast_for_sampling, iter_sample_window, priming_chunk
+from .sampling import WindowConditioning, cast_for_sampling, iter_sample_window, priming_chunk, run_window
 
 
 def random_prior(cfg: PriorConfig, device: torch.device) -> JukeboxPrior:
@@ -43,14 +43,6 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def _run(gen) -> tuple:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float,
                compiled: Optional[bool] = None):
     """Time what the sampler runs (``iter_sample_window``) in a window after the first: priming ``n_ctx - hop``
@@ -66,7 +58,7 @@ def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps:
     chunk = priming_chunk(cfg)
     seeds = list(range(batch))
     t0 = time.perf_counter()
-    _run(iter_sample_window(prior, ctx[:, :1], 2, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype,
+    run_window(iter_sample_window(prior, ctx[:, :1], 2, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype,
                             compiled=compiled))
     sync(device)
     prepare_s = time.perf_counter() - t0
@@ -75,7 +67,7 @@ def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps:
     next(gen)  # priming and the first step
     sync(device)
     t1 = time.perf_counter()
-    _run(gen)
+    run_window(gen)
     sync(device)
     ms = (time.perf_counter() - t1) / (steps - 1) * 1000
     return {"prior": name, "device": str(device), "dtype": str(dtype).replace("torch.", ""), "batch": batch,

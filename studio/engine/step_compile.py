@@ -128,13 +128,12 @@ class _Guarded:
 
     def __init__(self, compiled: Callable, eager: Callable, kind: str):
         self.compiled, self.eager, self.kind = compiled, eager, kind
-        self.ran = False
 
     def __call__(self, *args):
         if _failed.get(self.kind):
             return self.eager(*args)
         try:
-            out = self.compiled(*args)
+            return self.compiled(*args)
         except torch.cuda.OutOfMemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - any compiler failure: keep sampling, uncompiled
@@ -142,5 +141,3 @@ class _Guarded:
             print(f"jukebox-studio: the sampler's step could not be compiled ({_failed[self.kind][:200]}); "
                   f"running it uncompiled", file=sys.stderr)
             return self.eager(*args)
-        self.ran = True
-        return out

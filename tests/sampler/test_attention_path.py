@@ -7,18 +7,10 @@ import torch
 
 from studio.engine.attention import FactoredAttention, StepIndex
 from studio.engine.configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW
-from studio.engine.sampling import gumbel_noise, iter_sample_window, sample_step, window_decoder
+from studio.engine.sampling import gumbel_noise, iter_sample_window, run_window, sample_step, window_decoder
 from tests.sampler.test_cached_logits import _setup
 
 T, BC, W, S, HEADS = 48, 8, 32, 16, 2  # 6 blocks of 8 positions
-
-
-def _run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.mark.parametrize("func", [DENSE, ROW, COLUMN, PREV_BLOCK, PRIME, ENC_DEC])
@@ -70,7 +62,7 @@ def test_counter_noise_is_fixed_by_key_and_position_and_draws_the_softmax():
 
 
 def _sample(prior, cond, ctx, seeds, n, **kw):
-    return _run(iter_sample_window(prior, ctx, n, cond, seeds, 0.98, **kw))[0]
+    return run_window(iter_sample_window(prior, ctx, n, cond, seeds, 0.98, **kw))[0]
 
 
 def test_candidate_tokens_alone_equal_in_a_batch_of_three(fixtures_dir):
