@@ -6,6 +6,7 @@ tail, never more than the cap), so a note that somehow stays on cannot make a re
 
 from __future__ import annotations
 
+import ctypes
 import os
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class Renderer:
             chunks, pos = [], 0
             for sample, _order, kind, channel, a, b in messages:
                 if sample > pos:
-                    chunks.append(synth.get_samples(sample - pos))
+                    chunks.append(self._write(synth, sample - pos))
                     pos = sample
                 if kind == "program":
                     synth.program_select(channel, sfid, 0, a)
@@ -122,8 +123,23 @@ class Renderer:
                     synth.noteoff(channel, a)
             for channel in range(16):
                 synth.cc(channel, 123, 0)  # all notes off
-            chunks.append(synth.get_samples(total - pos))
+            chunks.append(self._write(synth, total - pos))
         finally:
             synth.delete()
-        stereo = np.concatenate(chunks).astype(np.float32).reshape(-1, 2)  # (samples, 2), int16 range
-        return (stereo.mean(axis=1) / 32768.0).astype(np.float32)
+        return np.clip(np.concatenate(chunks), -1.0, 1.0)  # as the int16 output was
+
+    def _write(self, synth, n: int) -> np.ndarray:
+        """The next ``n`` samples, mono float32, written as floats.
+
+        Not through pyfluidsynth's ``get_samples``: that calls ``fluid_synth_write_s16``, which adds dither noise from
+        a table FluidSynth fills with libc's ``rand()`` once per process, so the bytes depended on whatever else in
+        the process had called ``rand()`` or ``srand()`` before (a build in a test process differed from one in fresh
+        worker processes). ``fluid_synth_write_float`` adds no dither.
+        """
+        left, right = np.zeros(n, np.float32), np.zeros(n, np.float32)
+        status = self.fluidsynth._fl.fluid_synth_write_float(
+            ctypes.c_void_p(synth.synth), ctypes.c_int(n), left.ctypes.data_as(ctypes.c_void_p), 0, 1,
+            right.ctypes.data_as(ctypes.c_void_p), 0, 1)
+        if status != 0:
+            raise DataBuildError("FluidSynth failed to render. Fix: reinstall libfluidsynth3.")
+        return (left + right) * np.float32(0.5)

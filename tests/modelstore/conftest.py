@@ -43,8 +43,19 @@ class LoopbackServer:
     drops_left: int = 0  # ...for this many requests
     drop_path: str | None = None  # ...of this path only (None: any path)
     delay: float = 0.0  # seconds to sleep per 64 KiB written (to make a transfer slow enough to cancel)
-    hits: list = field(default_factory=list)
+    log: list = field(default_factory=list)  # Hit per request, appended by the handler threads
     url: str = ""
+    # Requests still being handled. A client can have read the whole response before the handler thread records
+    # its hit, so ``hits`` waits for the handlers to finish first (an event, not a sleep).
+    active: int = 0
+    idle: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def hits(self) -> list:
+        with self.idle:
+            if not self.idle.wait_for(lambda: self.active == 0, timeout=60):
+                raise AssertionError("the loopback server is still handling a request after 60 s")
+            return list(self.log)
 
     def sent_for(self, path: str) -> list:
         return [h for h in self.hits if h.path == path and h.method == "GET"]
@@ -61,7 +72,7 @@ def _handler(state: LoopbackServer):
             rng = self.headers.get("Range")
             if data is None:
                 self.send_error(404, "not here")
-                state.hits.append(Hit(self.command, path, rng, 404, 0))
+                state.log.append(Hit(self.command, path, rng, 404, 0))
                 return
             start, status = 0, 200
             m = re.fullmatch(r"bytes=(\d+)-", rng or "")
@@ -72,7 +83,7 @@ def _handler(state: LoopbackServer):
                     self.send_header("Content-Range", f"bytes */{len(data)}")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
-                    state.hits.append(Hit(self.command, path, rng, 416, 0))
+                    state.log.append(Hit(self.command, path, rng, 416, 0))
                     return
                 status = 206
             body = data[start:]
@@ -83,7 +94,7 @@ def _handler(state: LoopbackServer):
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             self.end_headers()
             if head:
-                state.hits.append(Hit("HEAD", path, rng, status, 0))
+                state.log.append(Hit("HEAD", path, rng, status, 0))
                 return
             limit = len(body)
             if state.drop_after is not None and state.drops_left > 0 and state.drop_path in (None, path):
@@ -99,16 +110,26 @@ def _handler(state: LoopbackServer):
                         time.sleep(state.delay)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            state.hits.append(Hit("GET", path, rng, status, sent))
+            state.log.append(Hit("GET", path, rng, status, sent))
             if limit < len(body):
                 self.wfile.flush()
                 self.close_connection = True
 
+        def _handle(self, head: bool):
+            with state.idle:
+                state.active += 1
+            try:
+                self._serve(head)
+            finally:
+                with state.idle:
+                    state.active -= 1
+                    state.idle.notify_all()
+
         def do_GET(self):
-            self._serve(head=False)
+            self._handle(head=False)
 
         def do_HEAD(self):
-            self._serve(head=True)
+            self._handle(head=True)
 
     return Handler
 
