@@ -138,6 +138,17 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(n, t, h * d)
 
 
+def _one_query(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    """The attention of one query (N, H, 1, hd) as two reductions, for the compiled step on the CPU: inductor fuses
+    them into a loop or two, where the SDPA kernel's fixed cost per call outweighs a decode step's work. The same
+    arithmetic as the kernel (fp32 softmax); ``mask`` as in ``_attend``."""
+    w = (q * k).sum(-1) * (q.shape[-1] ** -0.5)  # (N, H, Tk)
+    if mask is not None:
+        w = w.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else w + mask
+    w = torch.softmax(w.float(), dim=-1).to(v.dtype)
+    return (w.unsqueeze(-1) * v).sum(-2, keepdim=True)
+
+
 def _pad_time(x: torch.Tensor, front: int, back: int) -> torch.Tensor:
     """Zero-pad (N, T, S) along T."""
     return F.pad(x, (0, 0, front, back)) if front or back else x
@@ -260,6 +271,8 @@ class FactoredAttention(nn.Module):
         qh, kh, vh = (split_heads(x, self.heads) for x in (q, k, v))
         if self.record:
             return merge_heads(self._attend_recorded(qh, kh, vh, mask))
+        if qh.shape[2] == 1 and not causal and qh.device.type == "cpu" and torch.compiler.is_compiling():
+            return merge_heads(_one_query(qh, kh, vh, mask))
         return merge_heads(F.scaled_dot_product_attention(qh, kh, vh, attn_mask=mask, is_causal=causal))
 
     def _attend_recorded(self, qh, kh, vh, mask):

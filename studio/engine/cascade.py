@@ -99,7 +99,7 @@ class _Clock:
         return sum(n * self.rate.get(lv, fallback) for lv, n in remaining.items())
 
 
-class _cpu_threads:
+class cpu_threads:
     """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend."""
 
     def __init__(self, device: torch.device, width: int):
@@ -123,7 +123,7 @@ def run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]] 
         width = models.prior(models.levels - 1).cfg.width
     except Exception:  # reported by _run_take below
         width = 0
-    with _cpu_threads(device, width):
+    with cpu_threads(device, width):
         yield from _run_take(take, models, cancel)
 
 
