@@ -1,4 +1,4 @@
-"""Memory estimates (studio.modelstore.hardware) against the peak measured while sampling a window on CPU.
+"""Memory estimates (studio.engine.memory) against the peak measured while sampling a window on CPU.
 
 For each config: build random weights, then measure the process's peak resident memory (VmHWM, reset through
 /proc/self/clear_refs) while a window is primed and 16 tokens are sampled, and compare it with the estimate of the
@@ -21,7 +21,7 @@ from studio.engine.sampling import priming_chunk  # noqa: E402
 from studio.engine.configs import PriorConfig  # noqa: E402
 from studio.engine.sampling import iter_sample_window  # noqa: E402
 from studio.engine.speed import random_prior, synthetic_conditioning  # noqa: E402
-from studio.modelstore.hardware import estimate  # noqa: E402
+from studio.engine.memory import estimate  # noqa: E402
 
 
 def rss_kib(field: str) -> int:

@@ -1,7 +1,8 @@
-"""The `studio` command: one entry point, sub-commands provided by each subsystem.
+"""The `studio` command: one entry point that only dispatches to a sub-command's module.
 
-Every sub-command lives in its own module, which exposes ``add_arguments(parser)`` and ``run(args) -> int``.
-With no sub-command the desktop studio opens.
+Every sub-command lives in its own module, which exposes ``add_arguments(parser)`` and ``run(args) -> int``: the
+headless runs in ``studio.commands``, the rest in their subsystem (``studio.modelstore.cli``, ``studio.data.cli``,
+``studio.train.cli``). With no sub-command the desktop studio opens.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import sys
 # name -> (module, one-line help). Modules are imported lazily so `studio render` never imports Qt.
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("studio.ui.app", "open the desktop studio (the default)"),
-    "render": ("studio.render_cli", "render a song spec (TOML or JSON) into a take folder, headless"),
-    "resume": ("studio.resume_cli", "finish a take that was cancelled or interrupted"),
+    "render": ("studio.commands.render", "render a song spec (TOML or JSON) into a take folder, headless"),
+    "resume": ("studio.commands.resume", "finish a take that was cancelled or interrupted"),
     "models": ("studio.modelstore.cli", "list, verify and download model folders"),
     "data": ("studio.data.cli", "build the openly licensed demo training set"),
     "train": ("studio.train.cli", "train or fine-tune the VQ-VAE and the priors"),
-    "bench": ("studio.bench_cli", "time the sampler on this machine"),
+    "bench": ("studio.commands.bench", "time the sampler on this machine"),
 }
 
 

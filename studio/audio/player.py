@@ -58,7 +58,7 @@ class Player:
         self._requested_rate = samplerate
         self._rate = int(samplerate) if samplerate else 44100  # replaced by the stream's own rate once open
         self._stream = None
-        self._state = PlayerState.STOPPED
+        self._state = PlayerState.STOPPED  # set by the controls; PLAYING reads STOPPED once the callback has ended
         self._source: tuple[np.ndarray, int] | None = None  # what load() was given, kept for retry()
         # Read by the audio callback; only ever replaced whole by the GUI thread.
         self._buf = np.zeros(0, dtype=np.float32)  # (T,) at self._rate
@@ -66,7 +66,7 @@ class Player:
         self._loop_frames = (0, 0)  # (start, end) in frames; end == 0: no loop
         self._loop_seconds: tuple[float, float] | None = None
         self._halt = True  # callback outputs silence and holds the index
-        self._ended = False  # set by the callback when it reaches the end of the buffer
+        self._ended = False  # set by the callback when it reaches the end of the buffer (and stops the stream)
         self._open()
 
     # ---------------------------------------------------------------- device
@@ -269,10 +269,10 @@ class Player:
     # ------------------------------------------------------------- readouts
     @property
     def state(self) -> PlayerState:
-        """STOPPED, PLAYING, PAUSED or UNAVAILABLE; playback that reaches the end reads STOPPED (position at end)."""
+        """STOPPED, PLAYING, PAUSED or UNAVAILABLE; playback that reached the end reads STOPPED (position at the end).
+        Reading it changes nothing."""
         if self._state is PlayerState.PLAYING and self._ended:
-            self._state = PlayerState.STOPPED
-            self._halt = True
+            return PlayerState.STOPPED
         return self._state
 
     @property

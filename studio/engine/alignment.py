@@ -24,7 +24,7 @@ def lyric_alignment(prior: JukeboxPrior, codes: np.ndarray, info: LabelInfo, tot
     for row in range(codes.shape[0]):
         full = np.zeros((max(total, cfg.n_ctx), n_chars + 1), dtype=np.float64)
         for w in reversed(windows):  # earlier windows win
-            y_np, idx = prior._labeller().window_y(info, total_length, offset, w.start, cfg.raw_to_tokens, cfg.n_ctx)
+            y_np, idx = prior.labeller.window_y(info, total_length, offset, w.start, cfg.raw_to_tokens, cfg.n_ctx)
             z = codes[row:row + 1, w.start:w.start + cfg.n_ctx]
             if z.shape[1] < cfg.n_ctx:
                 z = np.concatenate([z, np.zeros((1, cfg.n_ctx - z.shape[1]), dtype=z.dtype)], axis=1)

@@ -23,6 +23,7 @@ from torch import nn
 
 from .configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW
 from .layers import Conv1D
+from .memory import cache_slots
 
 
 class KVCache(nn.Module):
@@ -40,8 +41,7 @@ class KVCache(nn.Module):
         super().__init__()
         self.func, self.bc, self.prime_len = func, block_ctx, prime_len
         self.n_blocks = -(-n_ctx // block_ctx)
-        slots = {ROW: block_ctx, PREV_BLOCK: 2 * block_ctx, COLUMN: self.n_blocks * block_ctx, DENSE: n_ctx,
-                 PRIME: min(prime_len, n_ctx) + 1, ENC_DEC: enc_len}[func]
+        slots = cache_slots(func, n_ctx, block_ctx, prime_len, enc_len)
         self.register_buffer("k", torch.zeros(n, slots, n_state, dtype=dtype, device=device), persistent=False)
         self.register_buffer("v", torch.zeros(n, slots, n_state, dtype=dtype, device=device), persistent=False)
 

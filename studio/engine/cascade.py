@@ -6,7 +6,7 @@ take that was cancelled, crashed or ran out of memory. Every finished window is 
 
 from __future__ import annotations
 
-import math
+import os
 import time
 from dataclasses import asdict
 from typing import Callable, Iterator, Optional
@@ -14,17 +14,18 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 import torch
 
-from ..modelstore import hardware
+from . import memory, step_compile
 from .alignment import lyric_alignment
-from . import step_compile
+from .chunked_decode import decode_in_chunks
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                      WindowDone)
+from .labels import song_total_length
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
 from .spec import SongSpec, SpecError
 from .speed import measured_rates
-from .takes import Take, TakePlan
+from .takes import Take, TakeStatus
 from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
 
 
@@ -53,14 +54,11 @@ def song_lengths(spec: SongSpec, models: ModelSet) -> tuple[int, int]:
     n = int(spec.seconds * sr) // top * top
     if n <= 0:
         raise SpecError(f"{spec.seconds} s is shorter than one top-level token ({top / sr:.3f} s).")
-    prior = models.prior(models.levels - 1)
-    total = int(max(spec.song_seconds or spec.seconds, spec.seconds) * sr)
-    cfg = prior.cfg
-    if cfg.min_duration is not None:
-        total = max(total, int(math.ceil(cfg.min_duration * sr)))
-        if total >= cfg.max_duration * sr:
-            raise SpecError(f"{total / sr:.0f} s is longer than this model can place in a song "
-                            f"({cfg.max_duration:.0f} s); make the song shorter.")
+    cfg = models.prior(models.levels - 1).cfg
+    total = song_total_length(spec.seconds, spec.song_seconds, sr, cfg.min_duration)
+    if cfg.max_duration is not None and total >= cfg.max_duration * sr:
+        raise SpecError(f"{total / sr:.0f} s is longer than this model can place in a song "
+                        f"({cfg.max_duration:.0f} s); make the song shorter.")
     return n, total
 
 
@@ -100,10 +98,18 @@ class _Clock:
 
 
 class cpu_threads:
-    """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend."""
+    """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend. Convolutions
+    over a whole level (the VQ-VAE) use every core the process may run on (:meth:`every_core`)."""
 
     def __init__(self, device: torch.device, width: int):
         self.n = 1 if device.type == "cpu" and width <= 1024 else None
+
+    @classmethod
+    def every_core(cls, device: torch.device) -> "cpu_threads":
+        ctx = cls(device, 0)
+        if device.type == "cpu":
+            ctx.n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return ctx
 
     def __enter__(self):
         self.before = torch.get_num_threads()
@@ -136,14 +142,14 @@ def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]
         dtype = sample_dtype(device)
         n_samples, total_length = song_lengths(spec, models)
         init_codes(take, models, spec, n_samples)
-        take.set_status("running")
+        take.set_status(TakeStatus.RUNNING)
         yield from _run_levels(take, models, spec, plan, device, dtype, total_length, cancel)
     except Cancelled:
-        take.set_status("cancelled")
+        take.set_status(TakeStatus.CANCELLED)
         yield JobDone(str(take.path), cancelled=True)
         return
     except (SpecError, ValueError, OutOfMemory, FileNotFoundError, RuntimeError) as exc:
-        take.set_status("failed", str(exc))
+        take.set_status(TakeStatus.FAILED, str(exc))
         yield JobDone(str(take.path), error=str(exc))
         return
     except Exception as exc:  # a bug: keep the take, write the traceback beside it, tell the caller
@@ -152,10 +158,10 @@ def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]
         (take.path / "error.log").write_text(traceback.format_exc())
         msg = (f"unexpected {type(exc).__name__}: {exc}. The take is kept up to its last window; the details are "
                f"in {take.path / 'error.log'} (please report them).")
-        take.set_status("failed", msg)
+        take.set_status(TakeStatus.FAILED, msg)
         yield JobDone(str(take.path), error=msg)
         return
-    take.set_status("done")
+    take.set_status(TakeStatus.DONE)
     yield JobDone(str(take.path))
 
 
@@ -249,7 +255,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
             clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
-            yield WindowDone(level, wi, len(ws), w.start, w.end, codes.copy())
+            yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())
         audio = decode_codes(models, codes, level)
         take.write_audio(level, audio)
         if level not in take.record.levels_done:
@@ -280,7 +286,7 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
             cond, _ = window_conditioning(prior, info, w, total_length, 0, upper, rows, device)
             ctx = torch.from_numpy(codes[rows, w.start:w.start + have]).to(device)
             if cfg.single_enc_dec:
-                y_np, _ = prior._labeller().window_y(info, total_length, 0, w.start, cfg.raw_to_tokens, cfg.n_ctx)
+                y_np, _ = prior.labeller.window_y(info, total_length, 0, w.start, cfg.raw_to_tokens, cfg.n_ctx)
                 lyr = torch.from_numpy(y_np[4 + cfg.max_bow_genre_size:]).to(device)
                 ctx = torch.cat([lyr[None].expand(len(rows), -1), ctx + cfg.n_vocab], dim=1)
             seeds = [seed_for(take.record.seed, level, w.start, cands[r]) for r in rows]
@@ -311,25 +317,17 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     return result
 
 
-def kv_bytes(prior, dtype: torch.dtype) -> int:
-    """KV cache of one candidate as the sampler allocates it (its sparse layout: row layers one block,
-    previous-block layers two, prime layers the lyric prefix, column and dense layers the window)."""
-    enc_len = prior.cfg.n_tokens if getattr(prior, "prime_prior", None) is not None else 0
-    caches = prior.prior.transformer.new_caches(1, dtype, "meta", enc_len)
-    return sum(b.numel() * b.element_size() for b in caches.buffers())
-
-
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
     """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample
-    against the device's free memory (with a 10 % margin). Raises OutOfMemory, before sampling, if none fits."""
+    against the device's free memory (less a margin, ``memory.USABLE_FRACTION``). Raises OutOfMemory, before sampling, if none fits."""
     name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
-    one = hardware.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
-    per_sample = kv_bytes(prior, dtype) + one.activations
+    one = memory.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
+    per_sample = one.kv_cache + one.activations  # the KV cache as the sampler allocates it
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
     else:
-        free = hardware.available_memory("cpu").available
-    fit = int(free * 0.9 // max(1, per_sample))
+        free = memory.available_memory("cpu").available
+    fit = int(free * memory.USABLE_FRACTION // max(1, per_sample))
     if fit < 1:
         raise OutOfMemory(f"level {prior.cfg.level} needs about {per_sample / 2**30:.1f} GiB per candidate but "
                           f"{device} has {free / 2**30:.1f} GiB free; close other programs or use a smaller "
@@ -341,9 +339,8 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
 def decode_codes(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
     """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio in [-1, 1]."""
     vq = models.vqvae
-    device = next(vq.parameters()).device
-    z = torch.from_numpy(np.maximum(codes, 0)).to(device)
-    audio = vq.decode([z], start_level=level).float().clamp(-1, 1).cpu().numpy()
-    hop = models.hop_lengths[level]
-    mask = np.repeat(codes >= 0, hop, axis=1)
-    return (audio * mask).astype(np.float32)
+    with cpu_threads.every_core(next(vq.parameters()).device):
+        audio = decode_in_chunks(vq, np.maximum(codes, 0), level)  # memory bounded whatever the song's length
+    np.clip(audio, -1.0, 1.0, out=audio)
+    audio *= np.repeat(codes >= 0, models.hop_lengths[level], axis=1)
+    return audio

@@ -31,6 +31,12 @@ def attention_pattern(attn_order: int, depth: int) -> list[int]:
     raise ValueError(f"unsupported attn_order {attn_order}")
 
 
+def prime_key_count(prefix_len: int, blocks: int) -> int:
+    """Keys a prime layer reads, as the official model counts them: the smallest multiple of ``blocks`` above the
+    lyric prefix length (384 tokens, 64 blocks: 448), or 0 without a prefix."""
+    return (prefix_len // blocks + 1) * blocks if prefix_len else 0
+
+
 @dataclass
 class VQVAEConfig:
     """Three-level VQ-VAE over mono raw audio."""
@@ -371,13 +377,10 @@ def tiny_config(level: "int | str"):
 
 
 def named_config(name: str, level: "int | str"):
-    """The registry: ``5b``, ``5b_lyrics``, ``1b_lyrics`` (official), ``tiny`` (tests) and ``demo`` (bundled)."""
+    """The registry: ``5b``, ``5b_lyrics``, ``1b_lyrics`` (official) and ``tiny`` (tests). The bundled demo model's
+    configs are in :mod:`studio.engine.demo_config`, and every checkpoint carries its own."""
     if name == "tiny":
         return tiny_config(level)
-    if name == "demo":
-        from . import demo_config  # written with the demo model; absent before it is trained
-
-        return demo_config.demo_config(level)
     return official_config(name, level)
 
 
@@ -392,5 +395,5 @@ def official_file(name: str, level: "int | str") -> str:
 __all__ = [
     "VQVAEConfig", "PriorConfig", "LyricEncoderConfig", "OFFICIAL_MODELS", "official_config", "official_file",
     "vqvae_config_from_hps", "prior_config_from_hps", "vqvae_config_from_dict", "prior_config_from_dict",
-    "config_to_dict", "attention_pattern", "tiny_config", "named_config",
+    "config_to_dict", "attention_pattern", "prime_key_count", "tiny_config", "named_config",
 ]

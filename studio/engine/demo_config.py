@@ -6,8 +6,9 @@ cascade's cost is one decoder step per code at every level, so with hops 16/64/2
 1b_lyrics-style model (lyrics as a prefix of the one sequence, attended by a "prime" layer), because a separate lyric
 encoder (5b_lyrics-style) only reaches its encoder-decoder layer at depth 19 and would double the top's step cost.
 
-``demo_config("vqvae")`` and ``demo_config(level)`` return fresh dataclass instances; ``DEMO_TINY`` variants are for
-tests (seconds on CPU). ``n_artists``/``n_genres`` may be set from the training set's tables.
+``demo_config("vqvae")`` and ``demo_config(level)`` return fresh dataclass instances; ``tiny_vqvae()`` and
+``tiny_prior(level)`` are test-sized variants (seconds on CPU). ``n_artists``/``n_genres`` may be set from the training
+set's tables.
 """
 
 from __future__ import annotations

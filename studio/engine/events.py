@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+import math
+
 import numpy as np
+
+
+def clock_text(seconds: Optional[float], unknown: str = "--:--") -> str:
+    """A duration as ``m:ss`` or ``h:mm:ss`` (rounded to the second); ``unknown`` when it is not known yet."""
+    if seconds is None or not math.isfinite(seconds):
+        return unknown
+    h, rem = divmod(max(0, int(round(seconds))), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,7 @@ class WindowDone:
     n_windows: int
     start: int  # token range of this level the window covered
     end: int
-    codes: np.ndarray = field(repr=False)  # (N, T) int64: all codes of this level so far
+    codes: np.ndarray = field(repr=False)  # (N, end - start) int64: this window's codes (the level is on disk)
 
 
 @dataclass(frozen=True)

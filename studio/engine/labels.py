@@ -9,11 +9,12 @@ checkpoint or in one of its parent folders) or from the folder named by ``JUKEBO
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 from unidecode import unidecode
@@ -28,6 +29,11 @@ class LabelTablesNotFound(FileNotFoundError):
     pass
 
 
+def transliterate(text: str) -> str:
+    """ASCII the way the lyric models read it: transliterated, backslashes read as newlines."""
+    return unidecode(text).replace("\\", "\n")
+
+
 class LyricVocab:
     """Character vocabulary of the lyric models: id 0 is <unk> (padding), characters are 1..len(chars)."""
 
@@ -39,10 +45,20 @@ class LyricVocab:
     def n_vocab(self) -> int:
         return len(self.chars) + 1
 
+    def _kept(self, text: str) -> Iterator[tuple[int, str]]:
+        """(position in ``text``, character) of each character the cleaned lyrics keep."""
+        for i, c in enumerate(text):
+            for ch in c if c in self.index else transliterate(c):
+                if ch in self.index:
+                    yield i, ch
+
     def clean(self, text: str) -> str:
         """Transliterate to ASCII, turn backslashes into newlines, drop characters outside the vocabulary."""
-        text = unidecode(text).replace("\\", "\n")
-        return "".join(c for c in text if c in self.index)
+        return "".join(ch for _, ch in self._kept(text))
+
+    def typed_positions(self, text: str) -> list[int]:
+        """For each character of ``clean(text)``, its position in ``text`` (one typed character may give several)."""
+        return [i for i, _ in self._kept(text)]
 
     def outside(self, text: str) -> list[tuple[int, str]]:
         """(position, character) of every character the model cannot see, even after transliteration."""
@@ -50,7 +66,7 @@ class LyricVocab:
         for i, c in enumerate(text):
             if c in self.index:
                 continue
-            t = unidecode(c).replace("\\", "\n")
+            t = transliterate(c)
             if not t or any(ch not in self.index for ch in t):
                 out.append((i, c))
         return out
@@ -66,19 +82,35 @@ def lyric_vocab(v3: bool) -> LyricVocab:
     return LyricVocab(VOCAB_V3 if v3 else VOCAB_V2)
 
 
+def window_lyric_span(n_chars: int, n_tokens: int, total_length: int, offset: int, duration: int) -> tuple[int, int]:
+    """[first, last) indices of the ``n_tokens`` lyric characters a window sees, assuming the lyrics spread linearly
+    over the song: centred on the window's middle (``offset + duration / 2`` of ``total_length``, raw samples),
+    clamped to the lyrics; all of them when they are no longer than ``n_tokens``."""
+    if n_chars <= n_tokens:
+        return 0, n_chars
+    mid = int(n_chars * (offset + duration / 2.0) / total_length)
+    start = min(max(mid - n_tokens // 2, 0), n_chars - n_tokens)
+    return start, start + n_tokens
+
+
 def relevant_lyric_tokens(full: Sequence[int], n_tokens: int, total_length: int, offset: int, duration: int):
-    """The ``n_tokens`` lyric tokens a window sees, assuming lyrics spread linearly over the song.
+    """The ``n_tokens`` lyric tokens a window sees (:func:`window_lyric_span`), left-padded with 0.
 
     Returns ``(tokens, indices)``: indices into ``full`` (-1 for left padding).
     """
     full = list(full)
-    if len(full) < n_tokens:
-        pad = n_tokens - len(full)
-        return [0] * pad + full, [-1] * pad + list(range(len(full)))
-    mid = int(len(full) * (offset + duration / 2.0) / total_length)
-    mid = min(max(mid, n_tokens // 2), len(full) - n_tokens // 2)
-    start = mid - n_tokens // 2
-    return full[start:start + n_tokens], list(range(start, start + n_tokens))
+    start, end = window_lyric_span(len(full), n_tokens, total_length, offset, duration)
+    pad = n_tokens - (end - start)
+    return [0] * pad + full[start:end], [-1] * pad + list(range(start, end))
+
+
+def song_total_length(seconds: float, song_seconds: Optional[float], sr: int, min_duration: Optional[float]) -> int:
+    """The song's length in raw samples as the label vector's timing and lyric placement see it: the whole song
+    (``song_seconds``, never shorter than the ``seconds`` generated), at least the model's ``min_duration``."""
+    total = int(max(song_seconds or seconds, seconds) * sr)
+    if min_duration is not None:
+        total = max(total, int(math.ceil(min_duration * sr)))
+    return total
 
 
 def normalise_v2(s: str) -> str:
@@ -134,22 +166,20 @@ class Labeller:
     (1b_lyrics: lower-cased exact names, one genre).
     """
 
-    def __init__(self, version: str, artists: dict, genres: dict, max_bow_genre_size: int, n_tokens: int,
-                 sample_length: int):
+    def __init__(self, version: str, artists: dict, genres: dict, max_bow_genre_size: int, n_tokens: int):
         self.version = version
         self.artists = artists
         self.genres = genres
         self.max_bow_genre_size = max_bow_genre_size
         self.n_tokens = n_tokens
-        self.sample_length = sample_length
         self.vocab = lyric_vocab(version == "v3")
 
     @classmethod
-    def from_dir(cls, ids_dir: Path, version: str, max_bow_genre_size: int, n_tokens: int, sample_length: int):
+    def from_dir(cls, ids_dir: Path, version: str, max_bow_genre_size: int, n_tokens: int):
         ids_dir = Path(ids_dir)
         artists = _read_table(ids_dir / f"{version}_artist_ids.txt")
         genres = _read_table(ids_dir / f"{version}_genre_ids.txt")
-        return cls(version, artists, genres, max_bow_genre_size, n_tokens, sample_length)
+        return cls(version, artists, genres, max_bow_genre_size, n_tokens)
 
     # -- names ----------------------------------------------------------------------------------------------
     def artist_key(self, artist: str) -> str:
@@ -192,16 +222,6 @@ class Labeller:
         return LabelInfo(artist_id, genre_ids, clean, self.vocab.tokenise(clean), warnings)
 
     # -- y --------------------------------------------------------------------------------------------------
-    def base_y(self, info: LabelInfo, total_length: int, offset: int) -> np.ndarray:
-        """The label vector before the per-window update (window length = the level's sample length)."""
-        genres = list(info.genre_ids) + [-1] * (self.max_bow_genre_size - len(info.genre_ids))
-        y = [int(total_length), int(offset), int(self.sample_length), int(info.artist_id), *genres]
-        if self.n_tokens:
-            toks, _ = relevant_lyric_tokens(info.lyric_tokens, self.n_tokens, total_length, offset,
-                                            self.sample_length)
-            y += toks
-        return np.asarray(y, dtype=np.int64)
-
     def window_y(self, info: LabelInfo, total_length: int, offset: int, start_tokens: int, raw_to_tokens: int,
                  n_ctx: int) -> tuple[np.ndarray, list]:
         """The label vector of the window starting ``start_tokens`` into the level, and its lyric indices."""

@@ -7,7 +7,6 @@ works). The name ``demo`` is the bundled model in the repository's ``models/demo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -15,10 +14,10 @@ import torch
 
 from .checkpoints import CheckpointError
 from .loading import load_checkpoint
+from .paths import repo_models_dir, user_models_dir
 from .prior import JukeboxPrior
 from .vqvae import VQVAE
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 SUFFIXES = (".safetensors", ".pth.tar")
 
 
@@ -33,7 +32,7 @@ def _find(folder: Path, stem: str) -> Optional[Path]:
 
 
 class ModelSet:
-    """Paths of a VQ-VAE and priors; networks are loaded on first use and kept (``unload`` frees them)."""
+    """Paths of a VQ-VAE and priors; networks are loaded on first use and kept."""
 
     def __init__(self, vqvae: "str | Path", priors: dict, name: str = "custom", ids_dir: "str | Path | None" = None):
         self.name = name
@@ -61,13 +60,9 @@ class ModelSet:
 
     @classmethod
     def named(cls, name: str) -> "ModelSet":
-        """``demo`` (bundled), a folder under $JUKEBOX_MODELS_DIR or models/, or a path."""
-        candidates = [Path(name)]
-        env = os.environ.get("JUKEBOX_MODELS_DIR")
-        if env:
-            candidates.append(Path(env) / name)
-        candidates.append(Path.home() / ".local/share/jukebox-studio/models" / name)
-        candidates.append(REPO_MODELS / name)
+        """A path, or a folder ``name`` in the user's models directory or the repository's ``models/`` (``demo``, the
+        bundled model); see :mod:`studio.engine.paths`."""
+        candidates = [Path(name), user_models_dir() / name, repo_models_dir() / name]
         for c in candidates:
             if c.is_dir():
                 return cls.from_folder(c, name if c != Path(name) else None)
@@ -106,17 +101,10 @@ class ModelSet:
             model = load_checkpoint(self.prior_paths[level])
             if not isinstance(model, JukeboxPrior) or model.cfg.level != level:
                 raise CheckpointError(f"{self.prior_paths[level]}: expected the level-{level} prior.")
-            if self.ids_dir is not None and model.labeller is None:
+            if self.ids_dir is not None and not model.labels_attached:
                 model.attach_labels(ids_dir=self.ids_dir)
             self._priors[level] = model.to(self.device)
         return self._priors[level]
-
-    def unload(self, level: Optional[int] = None) -> None:
-        if level is None:
-            self._priors.clear()
-            self._vqvae = None
-        else:
-            self._priors.pop(level, None)
 
     @property
     def sr(self) -> int:

@@ -51,7 +51,8 @@ class JukeboxPrior(nn.Module):
             cfg.total_bins, w, cfg.depth, cfg.heads, cfg.attn_order, cfg.n_ctx_total, cfg.blocks, cfg.m_attn,
             cfg.m_mlp, cfg.init_scale, use_start_token=not cfg.labels, tied=not cfg.merged_decoder,
             prime_len=cfg.prefix_len, fp16=cfg.fp16_params, add_cond_after=not cfg.merged_decoder)
-        self.labeller: Optional[Labeller] = None
+        self._tables: Optional[Labeller] = None  # attached by attach_labels, or found on first use of labeller
+        self._sampling_dtype: Optional[torch.dtype] = None  # what cast_for_sampling last cast the projections to
 
     # -- labels -----------------------------------------------------------------------------------------------
     @property
@@ -65,28 +66,38 @@ class JukeboxPrior(nn.Module):
         found = Path(ids_dir) if ids_dir else find_ids_dir(Path(near) if near else None, needed)
         if found is None:
             return False
-        self.labeller = Labeller.from_dir(found, v, self.cfg.max_bow_genre_size, self.cfg.n_tokens,
-                                          self.cfg.sample_length)
+        self._tables = Labeller.from_dir(found, v, self.cfg.max_bow_genre_size, self.cfg.n_tokens)
         return True
 
-    def _labeller(self) -> Labeller:
-        if self.labeller is None and not self.attach_labels():
+    @property
+    def labels_attached(self) -> bool:
+        """Whether artist/genre tables are attached (``labeller`` would otherwise look in ``$JUKEBOX_IDS_DIR``)."""
+        return self._tables is not None
+
+    @property
+    def labeller(self) -> Labeller:
+        """The attached artist/genre tables and lyric vocabulary, else those in ``$JUKEBOX_IDS_DIR``.
+
+        Raises:
+            LabelTablesNotFound: neither exists; the message names the files and where to put them.
+        """
+        if self._tables is None and not self.attach_labels():
             v = self.label_version
             raise LabelTablesNotFound(
                 f"The artist/genre tables ({v}_artist_ids.txt, {v}_genre_ids.txt) were not found. Put them in an "
                 f"'ids' folder beside the model files, or set JUKEBOX_IDS_DIR to the folder holding them.")
-        return self.labeller
+        return self._tables
 
     def resolve_labels(self, artist: str, genre: str, lyrics: str = "") -> LabelInfo:
         """Ids for a spec, with warnings for unknown artist/genre or unreadable lyric characters."""
-        return self._labeller().resolve(artist, genre, lyrics)
+        return self.labeller.resolve(artist, genre, lyrics)
 
     def make_y(self, artist: str, genre: str, lyrics: str, total_length: int, offset: int = 0,
                start_tokens: int = 0) -> np.ndarray:
         """The int64 label vector (y_len,) of the window starting ``start_tokens`` into this level."""
         info = self.resolve_labels(artist, genre, lyrics)
-        y, _ = self._labeller().window_y(info, total_length, offset, start_tokens, self.cfg.raw_to_tokens,
-                                         self.cfg.n_ctx)
+        y, _ = self.labeller.window_y(info, total_length, offset, start_tokens, self.cfg.raw_to_tokens,
+                                      self.cfg.n_ctx)
         return y
 
     # -- conditioning -----------------------------------------------------------------------------------------
@@ -125,6 +136,16 @@ class JukeboxPrior(nn.Module):
         if not self.cfg.single_enc_dec:
             return z
         return torch.cat([self.lyric_tokens(y), z + self.cfg.n_vocab], dim=1)
+
+    def cast_for_sampling(self, dtype: torch.dtype) -> None:
+        """Cast the transformer's projection weights to the sampling dtype, once per dtype rather than on every call
+        (fp16-stored official weights become exact fp32 on CPU, bf16 on GPU)."""
+        if self._sampling_dtype == dtype:
+            return
+        for m in self.prior.modules():
+            if isinstance(m, Conv1D):
+                m.to(dtype)
+        self._sampling_dtype = dtype
 
     # -- teacher forcing --------------------------------------------------------------------------------------
     def logits(self, z: torch.Tensor, z_cond: Optional[torch.Tensor] = None, y: Optional[torch.Tensor] = None):
@@ -165,7 +186,7 @@ class JukeboxPrior(nn.Module):
         cfg = self.cfg
         if cfg.alignment_layer is None:
             raise ValueError("this prior has no lyric alignment layer")
-        attn = self.prior.transformer._attn_mods[cfg.alignment_layer].attn
+        attn = self.prior.transformer.layers[cfg.alignment_layer].attn
         attn.record = True
         try:
             self.logits(z, z_cond, y)

@@ -21,7 +21,6 @@ from torch import nn
 from . import step_compile
 from .attention import StepIndex
 from .configs import ENC_DEC
-from .layers import Conv1D
 from .prior import JukeboxPrior
 
 
@@ -259,11 +258,6 @@ def priming_chunk(cfg, requested=None) -> int:
 
 
 def cast_for_sampling(prior, dtype):
-    """Cast the transformer's projection weights to the sampling dtype once, not on every call (fp16-stored
-    official weights become exact fp32 on CPU, bf16 on GPU)."""
-    if getattr(prior, "_sampling_dtype", None) == dtype:
-        return
-    for m in prior.prior.modules():
-        if isinstance(m, Conv1D):
-            m.to(dtype)
-    prior._sampling_dtype = dtype
+    """Put the prior's weights in the sampling dtype before a window is sampled (see
+    :meth:`JukeboxPrior.cast_for_sampling`; the prior keeps track of what it was cast to)."""
+    prior.cast_for_sampling(dtype)

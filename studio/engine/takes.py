@@ -18,6 +18,7 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -43,6 +44,23 @@ def atomic_save_npy(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+class TakeStatus(str, Enum):
+    """Where a take's job stands; the values are what ``take.json`` stores."""
+
+    RUNNING = "running"  # under way, or stopped by a crash before it could record anything else
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    DONE = "done"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def resumable(self) -> bool:
+        """The job stopped before it finished (cancelled, failed, or a crash left it running): it can be resumed."""
+        return self is not TakeStatus.DONE
+
+
 @dataclass
 class TakePlan:
     """What a take's job does: which levels, for which of the parent's candidates, over which range."""
@@ -63,7 +81,7 @@ class TakeRecord:
     sr: int
     hop_lengths: list
     parent: Optional[str] = None
-    status: str = "running"  # running | cancelled | failed | done
+    status: TakeStatus = TakeStatus.RUNNING
     error: Optional[str] = None
     created: float = field(default_factory=time.time)
     finished: Optional[float] = None
@@ -71,6 +89,9 @@ class TakeRecord:
     levels_done: list = field(default_factory=list)
     chosen: Optional[int] = None  # candidate the user picked
     parent_path: Optional[str] = None  # folder of the parent take
+
+    def __post_init__(self):
+        self.status = TakeStatus(self.status)  # read from JSON as its value; an unknown one raises ValueError
 
 
 class Take:
@@ -102,10 +123,11 @@ class Take:
             raise FileNotFoundError(f"{path} is not a take folder (no {TAKE_FILE}).")
         try:
             data = json.loads(f.read_text())
-        except json.JSONDecodeError as exc:
+            data["windows_done"] = {int(k): v for k, v in data.get("windows_done", {}).items()}
+            record = TakeRecord(**data)
+        except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
             raise ValueError(f"{f}: damaged take record ({exc}).") from None
-        data["windows_done"] = {int(k): v for k, v in data.get("windows_done", {}).items()}
-        return cls(path, TakeRecord(**data))
+        return cls(path, record)
 
     def save(self) -> None:
         atomic_write_bytes(self.path / TAKE_FILE, json.dumps(asdict(self.record), indent=1).encode())
@@ -160,16 +182,17 @@ class Take:
         lyrics = json.loads((self.path / "alignment.json").read_text())["lyrics"][candidate]
         return np.load(p, allow_pickle=False), lyrics
 
-    def set_status(self, status: str, error: Optional[str] = None) -> None:
-        self.record.status = status
+    def set_status(self, status: TakeStatus, error: Optional[str] = None) -> None:
+        """Record where the job stands (and when it stopped, unless it is running) in ``take.json``."""
+        self.record.status = TakeStatus(status)
         self.record.error = error
-        if status in ("done", "failed", "cancelled"):
+        if self.record.status is not TakeStatus.RUNNING:
             self.record.finished = time.time()
         self.save()
 
     @property
     def finished(self) -> bool:
-        return self.record.status == "done"
+        return self.record.status is TakeStatus.DONE
 
 
 def find_takes(root: "str | Path") -> list[Take]:
@@ -186,4 +209,4 @@ def find_takes(root: "str | Path") -> list[Take]:
 
 def interrupted_takes(root: "str | Path") -> list[Take]:
     """Takes whose job stopped before finishing (a crash leaves status 'running')."""
-    return [t for t in find_takes(root) if t.record.status in ("running", "cancelled", "failed")]
+    return [t for t in find_takes(root) if t.record.status.resumable]

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .attention import FactoredAttention, KVCache, StepIndex
-from .configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW, attention_pattern  # noqa: F401
+from .configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW, attention_pattern, prime_key_count  # noqa: F401
 from .layers import MLP, Conv1D, LayerNorm, quick_gelu  # noqa: F401
 
 Pos = Union[int, StepIndex]
@@ -43,24 +43,26 @@ class Transformer(nn.Module):
         self.n_ctx_total = n_ctx_total
         block_ctx = n_ctx_total // blocks
         # the prime layers see the lyric prefix rounded up the way the official model does
-        prime_keys = (prime_len // blocks + 1) * blocks if prime_len else 0
+        prime_keys = prime_key_count(prime_len, blocks)
         n_state = int(width * m_attn)
+        # the official checkpoints' name for the blocks (state-dict keys ``_attn_mods.N...``); use ``layers``
         self._attn_mods = nn.ModuleList(
             ResAttnBlock(width, n_state, heads, f, block_ctx, prime_keys, m_mlp, init_scale, fp16) for f in self.funcs
         )
 
     @property
     def layers(self) -> Sequence[ResAttnBlock]:
+        """The residual attention blocks, first to last."""
         return self._attn_mods
 
     def new_caches(self, n: int, dtype: torch.dtype, device, enc_len: int = 0) -> nn.ModuleList:
         """One KV cache per layer for a window of ``n`` sequences."""
         return nn.ModuleList(layer.attn.new_cache(n, self.n_ctx_total, dtype, device, enc_len)
-                             for layer in self._attn_mods)
+                             for layer in self.layers)
 
     def forward(self, x: torch.Tensor, encoder_kv: Optional[torch.Tensor] = None, pos: Pos = 0,
                 caches: Optional[Sequence[KVCache]] = None) -> torch.Tensor:
-        for i, layer in enumerate(self._attn_mods):
+        for i, layer in enumerate(self.layers):
             x = layer(x, pos, caches[i] if caches is not None else None, encoder_kv)
         return x
 

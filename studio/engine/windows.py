@@ -46,7 +46,7 @@ def window_conditioning(prior: JukeboxPrior, info: LabelInfo, w: Window, total_l
                         upper: np.ndarray | None, rows: list[int], device) -> tuple[WindowConditioning, list]:
     """Conditioning of one window for the candidates ``rows``; also returns the lyric indices it sees."""
     cfg = prior.cfg
-    y_np, lyric_idx = prior._labeller().window_y(info, total_length, offset, w.start, cfg.raw_to_tokens, cfg.n_ctx)
+    y_np, lyric_idx = prior.labeller.window_y(info, total_length, offset, w.start, cfg.raw_to_tokens, cfg.n_ctx)
     n = len(rows)
     y = torch.from_numpy(np.repeat(y_np[None], n, axis=0)).to(device)
     z_cond = None

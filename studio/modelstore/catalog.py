@@ -59,7 +59,7 @@ def approx_checkpoint_bytes(name: str, level) -> int:
 
     The real file adds a little pickle overhead (and whatever else OpenAI saved), so this is a lower bound.
     """
-    from studio.modelstore.hardware import state_numel_by_dtype  # local import: hardware imports this module
+    from studio.engine.memory import state_numel_by_dtype
 
     cfg = official_config(name, level)
     sizes = {"float32": 4, "float16": 2}

@@ -20,7 +20,8 @@ from studio.modelstore.store import Settings, default_models_dir, discover, find
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models-dir", type=Path, default=None,
-                        help="models directory (default: $JUKEBOX_MODELS_DIR or ~/.local/share/jukebox-studio/models)")
+                        help="models directory (default: $JUKEBOX_MODELS_DIR, else "
+                             "$XDG_DATA_HOME/jukebox-studio/models, XDG_DATA_HOME defaulting to ~/.local/share)")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("list", help="list the model folders found and their status")
     p.add_argument("--dir", action="append", type=Path, default=[], help="also look in this folder (repeatable)")

@@ -1,56 +1,23 @@
 """Hardware check: will a model's levels fit here, at what batch size and dtype? Refuse before loading what cannot.
 
-The arithmetic lives in :mod:`studio.modelstore.sizing`; this module reads the memory this machine offers (free GPU
-memory through ``torch.cuda.mem_get_info``, else ``MemAvailable`` from ``/proc/meminfo``) and turns estimates into
-recommendations and refusals. The sampler holds one prior level at a time next to the (small) VQ-VAE.
+The arithmetic and the reading of device memory live in :mod:`studio.engine.memory`; this module turns its estimates
+into recommendations and refusals. Each level is sized alone: its prior next to the (small) VQ-VAE, plus its KV cache
+and activations. A whole cascade keeps every prior it has loaded (``ModelSet`` loads on first use and keeps), so while
+the lower levels sample, the weights of the levels above are held too.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Optional
 
-from studio.engine.configs import OFFICIAL_VQVAE, PriorConfig, VQVAEConfig, official_config
+from studio.engine.configs import OFFICIAL_MODELS, PriorConfig, official_config, prior_config_from_dict
+from studio.engine.memory import (USABLE_FRACTION, DeviceMemory, MemoryEstimate, available_memory, estimate,
+                                  n_params)
 from studio.modelstore.errors import InsufficientMemoryError, human_bytes
-from studio.modelstore.sizing import (
-    DTYPE_BYTES, activation_bytes, attention_pattern, kv_cache_bytes, kv_cache_tokens, n_params, param_bytes,
-    released_param_bytes, state_numel_by_dtype,
-)
 
-USABLE_FRACTION = 0.9  # of the available memory: room for allocator fragmentation and library workspaces
 MAX_BATCH = 16  # the most candidates the studio samples at once (the reference's max_batch_size)
 LEVEL_ROLES = {2: "top level", 1: "middle upsampler", 0: "bottom upsampler"}
-
-
-@dataclass(frozen=True)
-class DeviceMemory:
-    """Memory a model may use on one device."""
-
-    device: str  # "cuda:0" or "cpu"
-    name: str  # e.g. "NVIDIA H100 80GB HBM3" or "CPU RAM"
-    available: int  # bytes free now
-    total: int  # bytes in all
-
-    @property
-    def is_gpu(self) -> bool:
-        return self.device.startswith("cuda")
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Peak memory of sampling one level at ``batch`` samples in ``dtype`` (bytes)."""
-
-    level: int
-    batch: int
-    dtype: str
-    params: int  # the prior in dtype plus the VQ-VAE in fp32
-    kv_cache: int  # all samples
-    activations: int  # all samples
-
-    @property
-    def total(self) -> int:
-        return self.params + self.kv_cache + self.activations
 
 
 @dataclass(frozen=True)
@@ -100,54 +67,6 @@ class HardwareReport:
             else:
                 lines.append(f"{head} does NOT fit: needs {human_bytes(p.need_batch1)} at batch 1 in {p.dtype}")
         return lines
-
-
-def _meminfo_available() -> tuple[int, int]:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f if line.split()[1:]}
-        return info.get("MemAvailable", info.get("MemFree", 0)), info.get("MemTotal", 0)
-    except OSError:  # not Linux: fall back to what sysconf knows
-        try:
-            pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return 0, 0
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES")
-        except (ValueError, OSError):
-            avail = pages // 2  # unknown: assume half is free
-        return avail * size, pages * size
-
-
-def available_memory(device: Optional[str] = None) -> DeviceMemory:
-    """Memory free on ``device`` ("cuda", "cuda:N" or "cpu"); None: the first GPU if there is one, else the CPU."""
-    if device is None or device.startswith("cuda"):
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                index = int(device.split(":")[1]) if device and ":" in device else 0
-                free, total = torch.cuda.mem_get_info(index)
-                return DeviceMemory(f"cuda:{index}", torch.cuda.get_device_name(index), int(free), int(total))
-        except (ImportError, RuntimeError):
-            pass
-        if device is not None:
-            raise InsufficientMemoryError(f"device {device!r} was asked for but no CUDA GPU is usable here",
-                                          "install a CUDA build of PyTorch and a driver, or choose the CPU")
-    free, total = _meminfo_available()
-    return DeviceMemory("cpu", "CPU RAM", int(free), int(total))
-
-
-def estimate(cfg: PriorConfig, batch: int = 1, dtype: str = "fp16", chunk_size: int = 32,
-             vqvae: Optional[VQVAEConfig] = OFFICIAL_VQVAE) -> MemoryEstimate:
-    """Peak memory of sampling ``batch`` samples of one level; activations and cache in ``dtype`` too."""
-    if dtype not in DTYPE_BYTES:
-        raise ValueError(f"dtype {dtype!r} is not one of {', '.join(DTYPE_BYTES)}")
-    params = param_bytes(cfg, dtype) + (param_bytes(vqvae, "fp32") if vqvae is not None else 0)
-    return MemoryEstimate(
-        level=cfg.level, batch=batch, dtype=dtype, params=params,
-        kv_cache=kv_cache_bytes(cfg, dtype, batch), activations=batch * activation_bytes(cfg, dtype, chunk_size),
-    )
 
 
 def max_batch(cfg: PriorConfig, dtype: str, memory: DeviceMemory, limit: int = MAX_BATCH, **kw) -> int:
@@ -221,8 +140,6 @@ def check_fits(cfg: PriorConfig, batch: int = 1, dtype: str = "fp16", memory: Op
 def manifest_configs(manifest) -> Optional[dict]:
     """``{level: PriorConfig}`` for a model folder's manifest: official by name, else its recorded ``configs``
     (``{"prior_level_2": asdict(cfg), ...}``, as project checkpoints carry them); None if neither is known."""
-    from studio.engine.configs import OFFICIAL_MODELS, prior_config_from_dict
-
     if manifest.kind == "official" and manifest.name in OFFICIAL_MODELS:
         return official_configs(manifest.name)
     raw = manifest.extra.get("configs") or {}
@@ -235,24 +152,7 @@ def manifest_configs(manifest) -> Optional[dict]:
         return None
 
 
-def exact_param_count(name: str, level) -> Optional[int]:
-    """Parameters counted on a meta-device build by the engine, once ``studio.engine.official_model`` exists."""
-    try:
-        from studio.engine import official_model  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    model = official_model(name, level, device="meta")
-    seen, total = set(), 0
-    for p in model.parameters():  # parameters() already yields tied tensors once
-        if id(p) not in seen:
-            seen.add(id(p))
-            total += p.numel()
-    return total
-
-
 __all__ = [
-    "DeviceMemory", "MemoryEstimate", "LevelPlan", "HardwareReport", "available_memory", "estimate", "max_batch",
-    "plan_level", "plan_model", "check_fits", "official_configs", "manifest_configs", "exact_param_count", "preferred_dtypes",
-    "attention_pattern", "kv_cache_tokens", "kv_cache_bytes", "activation_bytes", "n_params", "param_bytes",
-    "released_param_bytes", "state_numel_by_dtype", "USABLE_FRACTION", "MAX_BATCH",
+    "MAX_BATCH", "LEVEL_ROLES", "LevelPlan", "HardwareReport", "max_batch", "preferred_dtypes", "plan_level",
+    "official_configs", "plan_model", "check_fits", "manifest_configs",
 ]

@@ -1,38 +1,25 @@
 """Where model folders live, how they are found, and the small settings file of the models directory.
 
 Searched, in order: the user's models directory (``$JUKEBOX_MODELS_DIR``, default
-``~/.local/share/jukebox-studio/models``), the repository's ``models/`` (the bundled demo model), and any folder the
-user points at. A model is any folder holding a ``manifest.json``.
+``$XDG_DATA_HOME/jukebox-studio/models``: the rule is :mod:`studio.engine.paths`), the repository's ``models/`` (the
+bundled demo model), and any folder the user points at. A model is any folder holding a ``manifest.json``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Optional
 
+from studio.engine.paths import MODELS_DIR_ENV as ENV_VAR  # noqa: F401 - the model store's public names
+from studio.engine.paths import repo_models_dir
+from studio.engine.paths import user_models_dir as default_models_dir
 from studio.modelstore.errors import ManifestError, UnknownModelError
 from studio.modelstore.manifest import MANIFEST, Manifest, atomic_write_text
 
-ENV_VAR = "JUKEBOX_MODELS_DIR"
 SETTINGS = "settings.json"
-
-
-def default_models_dir() -> Path:
-    """``$JUKEBOX_MODELS_DIR`` if set, else ``~/.local/share/jukebox-studio/models`` (honouring XDG_DATA_HOME)."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data) / "jukebox-studio" / "models"
-
-
-def repo_models_dir() -> Path:
-    """The repository's ``models/`` folder (holds the bundled demo model)."""
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 def now_iso() -> str:

@@ -9,27 +9,13 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
-from unidecode import unidecode
+
+from studio.engine.labels import LyricVocab, window_lyric_span
 
 
 def clean_to_typed(text: str, vocab_chars: str) -> list[int]:
-    """For each character of the cleaned lyrics, its position in ``text`` (what LyricVocab.clean keeps, per char)."""
-    allowed = set(vocab_chars)
-    out: list[int] = []
-    for i, c in enumerate(text):
-        t = c if c in allowed else unidecode(c).replace("\\", "\n")
-        out.extend(i for ch in t if ch in allowed)
-    return out
-
-
-def window_lyric_span(n_chars: int, n_tokens: int, total_length: int, offset: int, duration: int) -> tuple[int, int]:
-    """[first, last) indices of the cleaned lyrics one window sees: the sampler's own linear placement rule."""
-    if n_chars <= n_tokens:
-        return 0, n_chars
-    mid = int(n_chars * (offset + duration / 2.0) / total_length)
-    mid = min(max(mid, n_tokens // 2), n_chars - n_tokens // 2)
-    start = mid - n_tokens // 2
-    return start, start + n_tokens
+    """For each character of the cleaned lyrics, its position in ``text``."""
+    return LyricVocab(vocab_chars).typed_positions(text)
 
 
 def typed_span(text: str, vocab_chars: str, clean_span: tuple[int, int]) -> Optional[tuple[int, int]]:

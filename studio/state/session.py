@@ -1,7 +1,9 @@
-"""The studio session: the glue between the sampler thread, the open project, the selected take and the player.
+"""The studio session: the one subscriber of the sampler's event stream, and the state the views bind to.
 
 Widgets call its methods (generate, continue, upsample, resume, cancel, pick a candidate) and bind to its signals; it
-never blocks the GUI thread on sampling. Every user-caused problem comes back as one ``error`` message.
+never blocks the GUI thread on sampling. The sampler's events (:mod:`studio.engine.events`,
+:mod:`studio.workers.events`) arrive on one signal and are dispatched by type; the running job (its take, its plan)
+is tracked here and nowhere else. Every user-caused problem comes back as one ``error`` message.
 """
 
 from __future__ import annotations
@@ -12,21 +14,30 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from studio.engine.events import JobDone
+from studio.engine.events import clock_text  # noqa: F401  (the views' one time format, re-exported)
+from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
+                                  WindowDone)
 from studio.state.job_queue import JobQueue, PendingJob
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
 from studio.state.project_state import ProjectState
-from studio.state.take_data import TakeData, load_take_data
+from studio.state.take_data import TakeData, load_codes, load_take_data
+from studio.workers.events import JobFailed, ModelsFailed, ModelsReady, PreviewAudio, SamplerStopped, TakeCreated
 from studio.workers.sampling_worker import JobRequest, SamplerThread
 
 
 class StudioSession(QObject):
     model_ready = Signal(object)  # ModelInfo
     model_failed = Signal(str)
-    take_loaded = Signal(object)  # TakeData of the selected take (or None)
+    take_loaded = Signal(object)  # TakeData of the selected take (or None): everything shown of it changed
+    codes_changed = Signal(int, object)  # level, (N, T_L) codes: a window of the selected take landed
+    preview_changed = Signal(object, int, float)  # (samples,) audio sampled so far of the selected take, sr, seconds
     candidate_changed = Signal(int)
     job_started = Signal(str, str)  # kind, take folder
+    job_planned = Signal(object)  # JobPlanned of the running job
+    job_preparing = Signal(object)  # Preparing
+    job_progress = Signal(object)  # Progress
+    window_done = Signal(object)  # WindowDone (its codes: the window's own, (N, end - start))
     job_ended = Signal(object)  # JobDone
     busy_changed = Signal(bool)
     queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
@@ -39,16 +50,18 @@ class StudioSession(QObject):
         super().__init__(parent)
         self.settings = settings
         self.sampler = SamplerThread(self, progress_interval, preview_interval)
-        self.worker = self.sampler.worker
         self.project = ProjectState(settings, autosave_ms, self)
         self.playback = playback if playback is not None else Playback(parent=self)
         self.info = None
         self.model_source: Optional[str] = None
+        self.loading = False  # a model set is being loaded
         self.take: Optional[TakeData] = None
         self.candidate = 0
-        self.running_take = ""
-        self.running_kind = ""
         self.busy = False
+        self.running_take = ""  # the take folder the running job writes ('' when idle)
+        self.running_kind = ""
+        self.take_made = False  # the sampler made (or opened) the running take: a failure now ends it as a take
+        self.plan: Optional[JobPlanned] = None  # the running job's windows
         self.queue = JobQueue()
         self._run_results: list[str] = []  # how each job of the current run ended, for the notification
         self.project.busy_take = lambda: self.running_take
@@ -56,32 +69,39 @@ class StudioSession(QObject):
         self.project.current_changed.connect(self._current_changed)
         self.project.project_changed.connect(lambda _folder: self.clear_queue())  # queued jobs were for the old one
         self.project.candidate_chosen.connect(self._chosen_elsewhere)
-        w = self.worker
-        w.models_ready.connect(self._models_ready)
-        w.models_failed.connect(self._models_failed)
-        w.take_created.connect(self._take_created)
-        w.job_failed.connect(self._job_failed)
-        w.job_finished.connect(self._job_finished)
-        w.level_done.connect(self._level_done)
-        w.preview.connect(self._preview)
-        w.warning.connect(self.message)
+        self._handlers = {
+            ModelsReady: self._models_ready, ModelsFailed: self._models_failed, TakeCreated: self._take_created,
+            JobFailed: self._job_failed, JobPlanned: self._planned, Preparing: self.job_preparing.emit,
+            Progress: self.job_progress.emit, WindowDone: self._window_done, PreviewAudio: self._preview,
+            LevelDone: self._level_done, AlignmentReady: self._alignment_ready,
+            Warning_: lambda event: self.message.emit(event.message), JobDone: self._job_finished,
+            SamplerStopped: self._sampler_stopped,
+        }
+        self.sampler.worker.event.connect(self._dispatch)
+
+    def _dispatch(self, event) -> None:
+        """Every event of the sampler, on the GUI thread, in the order it happened."""
+        self._handlers[type(event)](event)
 
     # -- models -----------------------------------------------------------------------------------------------------
     def load_model(self, source) -> None:
         """A model name, a folder, or a ModelSet object (tests); the answer comes as model_ready / model_failed."""
         self.model_source = source if isinstance(source, str) else getattr(source, "name", "custom")
+        self.loading = True
         self.message.emit(f"Loading model {self.model_source}...")
         self.sampler.load_models(source)
 
-    def _models_ready(self, info) -> None:
-        self.info = info
+    def _models_ready(self, event: ModelsReady) -> None:
+        self.loading = False
+        self.info = event.info
         if isinstance(self.model_source, str) and Path(self.model_source).is_dir():
             self.settings.setValue("last_model", self.model_source)
-        self.message.emit(f"Model {info.name} loaded.")
-        self.model_ready.emit(info)
+        self.message.emit(f"Model {event.info.name} loaded.")
+        self.model_ready.emit(event.info)
 
-    def _models_failed(self, text: str) -> None:
-        self.model_failed.emit(text)
+    def _models_failed(self, event: ModelsFailed) -> None:
+        self.loading = False
+        self.model_failed.emit(event.message)
 
     # -- jobs ----------------------------------------------------------------------------------------------------------
     def _ensure_project(self) -> bool:
@@ -110,8 +130,8 @@ class StudioSession(QObject):
 
     def _start(self, request: JobRequest) -> None:
         request = replace(request, compile=self.compile_step)
+        self.running_take, self.running_kind, self.take_made, self.plan = request.folder, request.kind, False, None
         self._set_busy(True)
-        self.running_take, self.running_kind = request.folder, request.kind
         self.job_started.emit(request.kind, request.folder)
         self.sampler.start(request)
 
@@ -213,26 +233,70 @@ class StudioSession(QObject):
             self.busy = busy
             self.busy_changed.emit(busy)
 
-    def _take_created(self, take_dir: str, kind: str) -> None:
-        self.running_take = take_dir
-        if kind == "resume":
-            self.project.reload_takes(select=take_dir)
-        else:
-            self.project.add_take(take_dir, kind)
-
-    def _job_failed(self, text: str) -> None:
-        self.running_take = ""
+    def _end_job(self) -> None:
+        self.running_take, self.running_kind, self.take_made, self.plan = "", "", False, None
         self._set_busy(False)
-        self.error.emit(text)
-        self._run_results.append(f"{self.running_kind} could not start")
+
+    @property
+    def running_is_current(self) -> bool:
+        """The running job's take is the selected one (its views follow the job)."""
+        return bool(self.running_take) and self.running_take == self.project.current and self.take is not None
+
+    # -- the event stream ------------------------------------------------------------------------------------------
+    def _take_created(self, event: TakeCreated) -> None:
+        self.running_take, self.take_made = event.take_dir, True
+        if event.kind == "resume":
+            self.project.reload_takes(select=event.take_dir)
+        else:
+            self.project.add_take(event.take_dir, event.kind)
+
+    def _job_failed(self, event: JobFailed) -> None:
+        kind = self.running_kind
+        self._end_job()
+        self.error.emit(event.message)
+        self._run_results.append(f"{kind} could not start")
         self._start_next()
 
+    def _planned(self, event: JobPlanned) -> None:
+        self.plan = event
+        codes = self._read(self.running_take, load_codes) if self.running_is_current else None
+        if codes is not None:  # the sampler has just written the selected take's code arrays: show them
+            self._show_take(replace(self.take, codes=codes))
+        self.job_planned.emit(event)
+
+    def _window_done(self, event: WindowDone) -> None:
+        if self.running_is_current:
+            codes = self.take.write_window(event.level, event.start, event.codes)
+            if codes is not None:
+                self.codes_changed.emit(event.level, codes)
+        self.window_done.emit(event)
+
+    def _preview(self, preview: PreviewAudio) -> None:
+        if preview.take_dir != self.project.current or self.take is None:
+            return
+        if self.take.best_level is not None and self.take.best_level <= preview.level:
+            return  # a finer level is already audible
+        cand = min(self.candidate, preview.audio.shape[0] - 1)
+        self.playback.load(preview.audio[cand], preview.sr, key=(preview.take_dir, preview.level, cand),
+                           keep_position=True)
+        self.preview_changed.emit(preview.audio[cand], preview.sr, preview.upto)
+
+    def _level_done(self, event: LevelDone) -> None:
+        self.project.reload_takes()  # the tree shows the levels done so far
+        if self.running_is_current:
+            summary = self.project.summary(self.running_take) or self.take.summary
+            self._set_take(self.take.with_level(summary, event.level, event.codes, event.audio), keep_position=True)
+
+    def _alignment_ready(self, event: AlignmentReady) -> None:
+        if self.running_is_current:
+            self._show_take(self.take.with_alignment(event.matrices, event.lyrics))
+
     def _job_finished(self, done: JobDone) -> None:
-        self.running_take = ""
-        self._set_busy(False)
+        self._end_job()
         self.project.reload_takes()
-        if self.project.current == done.take_dir:
-            self.reload_current()
+        summary = self.project.summary(done.take_dir)
+        if self.project.current == done.take_dir and self.take is not None and summary not in (None, self.take.summary):
+            self._show_take(replace(self.take, summary=summary))  # its status: the rest came with the events
         if done.error:
             self.error.emit(f"The job stopped: {done.error} The take is saved up to its last window: fix the cause, "
                             f"then Resume it.")
@@ -246,39 +310,59 @@ class StudioSession(QObject):
         self.job_ended.emit(done)
         self._start_next()
 
-    def _level_done(self, event) -> None:
-        self.project.reload_takes()  # the tree shows the levels done so far
-        if self.project.current == self.running_take:
-            self.reload_current(keep_position=True)
-
-    def _preview(self, preview) -> None:
-        if preview.take_dir != self.project.current or self.take is None:
-            return
-        if self.take.best_level is not None and self.take.best_level <= preview.level:
-            return  # a finer level is already audible
-        cand = min(self.candidate, preview.audio.shape[0] - 1)
-        self.playback.load(preview.audio[cand], preview.sr, key=(preview.take_dir, preview.level, cand),
-                           keep_position=True)
+    def _sampler_stopped(self, event: SamplerStopped) -> None:
+        """The sampler caught an error, or its process died: end whatever it was doing with the message."""
+        if event.pid is not None and event.pid != self.sampler.pid:
+            return  # a process no longer ours: replaced by a fresh one, or quit by shutdown()
+        if self.take_made:
+            take_dir = self.running_take
+            if self.project.current == take_dir:
+                self._reload_current(keep_position=True)  # what the process had not sent died with it: read the disk
+            self._job_finished(JobDone(take_dir, error=event.message))
+        elif self.loading:
+            self._models_failed(ModelsFailed(event.message))
+        elif self.busy:
+            self._job_failed(JobFailed(event.message))
+        else:
+            self.error.emit(event.message)
 
     # -- selection and candidates ----------------------------------------------------------------------------------------
     def _current_changed(self, take_dir: str) -> None:
         summary = self.project.summary(take_dir) if take_dir else None
         self.candidate = summary.chosen if summary is not None and summary.chosen is not None else 0
-        self.reload_current()
+        self._reload_current()
 
-    def reload_current(self, keep_position: bool = False) -> None:
+    def _reload_current(self, keep_position: bool = False) -> None:
+        """Read the selected take from disk (on selection, and after its sampler died)."""
         path = self.project.current
-        self.take = None
-        if path and Path(path).is_dir():
-            try:
-                self.take = load_take_data(path)
-            except (OSError, ValueError, RuntimeError) as exc:
-                self.error.emit(f"Could not read take {Path(path).name}: {exc}. The folder is left untouched; "
-                                f"delete the take or restore it from a backup.")
-        self.take_loaded.emit(self.take)
-        self._load_audio(keep_position)
+        self._set_take(self._read(path) if path and Path(path).is_dir() else None, keep_position)
 
-    def _load_audio(self, keep_position: bool) -> None:
+    def _set_take(self, take: Optional[TakeData], keep_position: bool = False) -> None:
+        """Show ``take`` and give the player its audio."""
+        self._show_take(take)
+        self.load_audio(keep_position)
+
+    def _show_take(self, take: Optional[TakeData]) -> None:
+        self.take = take
+        self.take_loaded.emit(take)
+
+    def take_data(self, take_dir: str) -> Optional[TakeData]:
+        """Any take of the project as the views show it: the selected one as held here, another read from disk."""
+        if take_dir == self.project.current and self.take is not None:
+            return self.take
+        return self._read(take_dir)
+
+    def _read(self, take_dir: str, load=load_take_data):
+        """``load(take_dir)``, or None with one message when the folder cannot be read."""
+        try:
+            return load(take_dir)
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.error.emit(f"Could not read take {Path(take_dir).name}: {exc}. The folder is left untouched; "
+                            f"delete the take or restore it from a backup.")
+            return None
+
+    def load_audio(self, keep_position: bool = False) -> None:
+        """Give the player the selected candidate of the selected take, at its finest level."""
         take = self.take
         audio = take.candidate_audio(self.candidate) if take is not None else None
         if audio is None:
@@ -292,7 +376,7 @@ class StudioSession(QObject):
         if take is None or not 0 <= candidate < take.summary.n_candidates:
             return
         self.candidate = candidate
-        self._load_audio(keep_position=True)
+        self.load_audio(keep_position=True)
         self.candidate_changed.emit(candidate)
         if remember:
             self.project.choose_candidate(take.summary.path, candidate)
@@ -300,7 +384,7 @@ class StudioSession(QObject):
     def _chosen_elsewhere(self, take_dir: str, candidate: int) -> None:
         if take_dir == self.project.current and candidate >= 0 and candidate != self.candidate:
             self.candidate = candidate
-            self._load_audio(keep_position=True)
+            self.load_audio(keep_position=True)
             self.candidate_changed.emit(candidate)
 
     # -- take operations -------------------------------------------------------------------------------------------------

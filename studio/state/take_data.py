@@ -5,14 +5,14 @@ Read from the engine's take folders (JSON, ``.npy``, WAV); the views receive the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import soundfile as sf
 
-from studio.engine.takes import Take, find_takes
+from studio.engine.takes import Take, TakeStatus, find_takes
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class TakeSummary:
     id: str
     parent: Optional[str]  # parent take id
     kind: str  # generate | continue | upsample
-    status: str  # running | cancelled | failed | done
+    status: TakeStatus
     seconds: float
     n_candidates: int
     levels_done: tuple
@@ -43,7 +43,7 @@ class TakeSummary:
 
     @property
     def resumable(self) -> bool:
-        return self.status in ("running", "cancelled", "failed")
+        return self.status.resumable
 
 
 def summarize(take: Take) -> TakeSummary:
@@ -64,8 +64,9 @@ class TakeData:
     """Everything the views show of one take.
 
     Attributes:
-        codes: level -> (N, T_L) int64, -1 where not sampled.
-        audio: level -> list of (samples,) float32 per candidate (levels with audio on disk only).
+        codes: level -> (N, T_L) int64, -1 where not sampled. While the take is sampled the session writes each new
+            window into these arrays (:meth:`write_window`); everything else changes only by a new TakeData.
+        audio: level -> list of (samples,) float32 per candidate (levels with audio only).
         alignment: candidate -> ((top_tokens, n_chars) float32, lyrics) where present.
     """
 
@@ -95,15 +96,41 @@ class TakeData:
             return c.shape[1] * self.hop_lengths[level] / self.sr
         return float(self.spec.get("seconds", 0.0))
 
+    def write_window(self, level: int, start: int, codes: np.ndarray) -> Optional[np.ndarray]:
+        """Write a window's new codes (N, W) at token ``start`` of ``level``, in place; the level's codes after it, or
+        None when this take holds no codes of that shape (they are read from disk then)."""
+        have = self.codes.get(level)
+        if have is None or have.shape[0] != codes.shape[0] or start + codes.shape[1] > have.shape[1]:
+            return None
+        have[:, start:start + codes.shape[1]] = codes
+        return have
+
+    def with_level(self, summary: TakeSummary, level: int, codes: np.ndarray, audio: np.ndarray) -> "TakeData":
+        """This take once ``level`` is done: its codes (N, T_L) and audio (N, samples) as the sampler sent them."""
+        return replace(self, summary=summary, codes={**self.codes, level: codes},
+                       audio={**self.audio, level: list(audio)})
+
+    def with_alignment(self, matrices: tuple, lyrics: tuple) -> "TakeData":
+        """This take with the top level's lyric alignment: per candidate a (top_tokens, n_chars) matrix."""
+        return replace(self, alignment={c: (np.asarray(m, dtype=np.float32), text)
+                                        for c, (m, text) in enumerate(zip(matrices, lyrics))})
+
+
+def load_codes(path: "str | Path") -> dict:
+    """level -> (N, T_L) codes of every level the take folder holds (the rest of the take is not read)."""
+    return _codes(Take.load(path))
+
+
+def _codes(take: Take) -> dict:
+    return {level: take.codes(level) for level in range(len(take.record.hop_lengths)) if take.has_codes(level)}
+
 
 def load_take_data(path: "str | Path") -> TakeData:
     """Read a take folder completely (codes, the WAVs of each finished level, alignments)."""
     take = Take.load(path)
-    codes, audio, align = {}, {}, {}
+    codes, audio, align = _codes(take), {}, {}
     n = len(take.plan.candidates)
     for level in range(len(take.record.hop_lengths)):
-        if take.has_codes(level):
-            codes[level] = take.codes(level)
         wavs = [take.audio_path(level, c) for c in range(n)]
         if n and all(w.is_file() for w in wavs):
             audio[level] = [sf.read(str(w), dtype="float32", always_2d=False)[0] for w in wavs]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -161,7 +160,7 @@ def train_prior(codes: CodeSet, level: int, cfg: Optional[PriorConfig], opts: Ru
     model_dir = opts.out / "model"
     write_tables(model_dir / "ids", artists, genres)
     prior.attach_labels(ids_dir=model_dir / "ids")
-    train_sampler = WindowSampler(cfg, codes.split("train"), prior._labeller())
+    train_sampler = WindowSampler(cfg, codes.split("train"), prior.labeller)
     prior.to(device)
 
     def step_fn(rng: np.random.Generator, step: int):
@@ -176,8 +175,3 @@ def train_prior(codes: CodeSet, level: int, cfg: Optional[PriorConfig], opts: Ru
 
     run_loop(prior, opts, step_fn, export, progress, cancel, extra={"kind": f"prior_level_{level}"})
     return model_dir / f"prior_level_{level}.safetensors"
-
-
-def copy_ids(src_model_dir: Path, dst: Path) -> None:
-    """Copy a run's ``ids`` tables next to a model folder's files."""
-    shutil.copytree(src_model_dir / "ids", dst / "ids", dirs_exist_ok=True)

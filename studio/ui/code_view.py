@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 
 from studio.ui.waveform_view import TimelineViewBox
 
@@ -28,10 +28,10 @@ def _lut() -> np.ndarray:
     return pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.uint8)  # (256, 4)
 
 
-def codes_rgba(codes: np.ndarray, n_bins: int) -> np.ndarray:
-    """(N, T) codes -> (T, N, 4) uint8 image (x = time, y = candidate); -1 becomes dark grey."""
+def codes_rgba(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """(N, T) codes in [0, n_codes) -> (T, N, 4) uint8 image (x = time, y = candidate); -1 becomes dark grey."""
     lut = _lut()
-    idx = (np.clip(codes, 0, None) * 255 // max(1, n_bins - 1)).astype(np.int64)
+    idx = (np.clip(codes, 0, None) * 255 // max(1, n_codes - 1)).astype(np.int64)
     rgba = lut[np.clip(idx, 0, 255)]  # (N, T, 4)
     rgba[codes < 0] = UNSAMPLED
     return np.ascontiguousarray(rgba.transpose(1, 0, 2)[:, ::-1])  # first candidate on top of its band
@@ -53,7 +53,7 @@ class CodeLevelView(pg.PlotWidget):
         self.codes: dict = {}
         self.hop_lengths = (8, 32, 128)
         self.sr = 44100
-        self.n_bins = 2048
+        self.n_codes = 0  # the loaded model's codebook size (0 before one loads: the largest code shown sets the scale)
         self.images = {}
         for lv in range(levels):
             img = pg.ImageItem()
@@ -68,6 +68,9 @@ class CodeLevelView(pg.PlotWidget):
         self.addItem(self.playhead)
         self.hover_text = ""
         self.current: Optional[tuple] = None  # (level, start, end, frontier) in tokens
+        self._pending: dict = {}  # level -> codes to draw at the next redraw tick (update_level_soon)
+        self._redraw = QTimer(self, singleShot=True, interval=120)
+        self._redraw.timeout.connect(self._draw_pending)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.vb.clicked.connect(lambda t: self.seek_requested.emit(max(0.0, t)))
         self.vb.setMouseEnabled(x=True, y=False)
@@ -79,11 +82,16 @@ class CodeLevelView(pg.PlotWidget):
         return tokens * self.hop_lengths[level] / self.sr
 
     # -- data -------------------------------------------------------------------------------------------------------
-    def set_codes(self, codes: dict, hop_lengths, sr: int, n_bins: Optional[int] = None) -> None:
+    def set_n_codes(self, n_codes: int) -> None:
+        """The loaded model's codebook size: the colour scale of every level (redrawn now)."""
+        self.n_codes = int(n_codes)
+        for level, codes in list(self.codes.items()):
+            self.update_level(level, codes)
+
+    def set_codes(self, codes: dict, hop_lengths, sr: int) -> None:
         """``codes``: level -> (N, T_L) int64 (-1 = unsampled). Replaces everything shown."""
         self.hop_lengths, self.sr = tuple(hop_lengths), int(sr)
-        if n_bins:
-            self.n_bins = int(n_bins)
+        self._pending = {}
         self.codes = {}
         for lv in range(self.levels):
             if lv in codes:
@@ -96,13 +104,25 @@ class CodeLevelView(pg.PlotWidget):
         self.vb.setLimits(xMin=0, xMax=duration or 1.0)
         self.vb.setXRange(0, duration or 1.0, padding=0)
 
+    def update_level_soon(self, level: int, codes: np.ndarray) -> None:
+        """Like :meth:`update_level`, at most once per redraw tick: windows can land faster than a level draws."""
+        self._pending[level] = codes
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    def _draw_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        for level, codes in pending.items():
+            self.update_level(level, codes)
+
     def update_level(self, level: int, codes: np.ndarray) -> None:
         codes = np.asarray(codes)
         self.codes[level] = codes
         if codes.size == 0:
             self.images[level].clear()
             return
-        self.images[level].setImage(codes_rgba(codes, self.n_bins), autoLevels=False)
+        scale = self.n_codes or int(codes.max()) + 1
+        self.images[level].setImage(codes_rgba(codes, scale), autoLevels=False)
         self.images[level].setRect(0, self._y0(level), self._seconds(level, codes.shape[1]), BAND)
 
     def set_windows(self, windows: dict) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
 UNREADABLE = QColor("#d0342c")
 WINDOW = QColor(255, 214, 102, 110)
-SUNG = QColor(102, 187, 255, 150)
 
 
 class LyricsEdit(QPlainTextEdit):
@@ -25,7 +24,6 @@ class LyricsEdit(QPlainTextEdit):
         self.outside = lambda text: []
         self.unreadable: list[tuple[int, str]] = []
         self.window_span: Optional[tuple[int, int]] = None
-        self.sung_span: Optional[tuple[int, int]] = None
         self.textChanged.connect(self.refresh)
 
     def set_checker(self, outside) -> None:
@@ -35,11 +33,6 @@ class LyricsEdit(QPlainTextEdit):
     def set_window_span(self, span: Optional[tuple[int, int]]) -> None:
         if span != self.window_span:
             self.window_span = span
-            self._paint()
-
-    def set_sung_span(self, span: Optional[tuple[int, int]]) -> None:
-        if span != self.sung_span:
-            self.sung_span = span
             self._paint()
 
     def refresh(self) -> None:
@@ -66,11 +59,6 @@ class LyricsEdit(QPlainTextEdit):
             fmt = QTextCharFormat()
             fmt.setBackground(WINDOW)
             a, b = self.window_span
-            sels.append(self._selection(min(a, n), min(b, n), fmt))
-        if self.sung_span is not None:
-            fmt = QTextCharFormat()
-            fmt.setBackground(SUNG)
-            a, b = self.sung_span
             sels.append(self._selection(min(a, n), min(b, n), fmt))
         for pos, _ in self.unreadable:
             fmt = QTextCharFormat()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -47,10 +47,6 @@ class MainWindow(QMainWindow):
         self.transport = TransportBar(session.playback)
         self._build_layout()
         self.actions_by_name = build_menus(self)
-        self._planned: dict = {}
-        self._pending_codes: dict = {}
-        self._codes_timer = QTimer(self, singleShot=True, interval=120)
-        self._codes_timer.timeout.connect(self._flush_codes)
         self._connect()
         self._rebuild_recent()
         self._busy(False)
@@ -95,7 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
 
     def _connect(self) -> None:
-        s, w, pb = self.session, self.session.worker, self.session.playback
+        s, pb = self.session, self.session.playback
         self.editor.model_requested.connect(self._model_requested)
         self.editor.generate_requested.connect(self.generate)
         self.editor.message.connect(self.show_error)
@@ -106,18 +102,17 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         s.busy_changed.connect(self._busy)
         s.job_started.connect(self._job_started)
+        s.job_planned.connect(self._planned)
+        s.job_preparing.connect(self.progress.preparing)
+        s.job_progress.connect(self._progress)
+        s.window_done.connect(self.progress.window_done)
         s.job_ended.connect(self._job_ended)
         s.take_loaded.connect(self._take_loaded)
+        s.codes_changed.connect(self.codes.update_level_soon)
+        s.preview_changed.connect(self._preview)
         s.candidate_changed.connect(self._candidate_changed)
         s.project.project_changed.connect(self._project_changed)
         s.project.recent_changed.connect(self._rebuild_recent)
-        w.take_created.connect(self._take_started)
-        w.planned.connect(self._planned_event)
-        w.progress.connect(self._progress_event)
-        w.window_done.connect(self._window_done)
-        w.preview.connect(self._preview)
-        w.preparing.connect(lambda ev: self.progress.preparing(ev.message))
-        w.alignment_ready.connect(self._alignment_ready)
         self.takes.candidate_picked.connect(s.pick_candidate)
         self.takes.continue_requested.connect(s.continue_selected)
         self.takes.upsample_requested.connect(self.upsample_chosen)
@@ -175,7 +170,7 @@ class MainWindow(QMainWindow):
 
     def _model_ready(self, info) -> None:
         self.editor.set_model_info(info)
-        self.codes.n_bins = 2048
+        self.codes.set_n_codes(info.n_codes)
 
     def _model_failed(self, text: str) -> None:
         self.editor.set_model_status(text, error=True)
@@ -260,7 +255,7 @@ class MainWindow(QMainWindow):
 
     def _presenter_closed(self) -> None:
         self.presenter = None
-        self.session.reload_current()
+        self.session.load_audio()
 
     # -- jobs ------------------------------------------------------------------------------------------------------------
     def generate(self) -> None:
@@ -293,69 +288,38 @@ class MainWindow(QMainWindow):
     def _job_ended(self, done) -> None:
         state = "failed" if done.error else "cancelled (resumable)" if done.cancelled else "done"
         self.progress.finish(f"{Path(done.take_dir).name}: {state}")
+        self.codes.set_windows({})
         self.codes.set_current(None)
         self.waveform.set_sampled_until(None)
         self.editor.show_window(0)
 
-    def _take_started(self, take_dir: str, _kind: str) -> None:
-        self.takes.set_busy(True, take_dir)
-
-    def _running_is_current(self) -> bool:
-        return bool(self.session.running_take) and self.session.running_take == self.session.project.current
-
-    def _planned_event(self, event) -> None:
-        self._planned = dict(event.windows)
+    def _planned(self, event) -> None:
         self.progress.planned(event)
-        if self._running_is_current():
-            self.codes.set_windows(self._planned)
+        if self.session.running_is_current:
+            self.codes.set_windows(event.windows)
 
-    def _progress_event(self, event) -> None:
+    def _progress(self, event) -> None:
+        """The progress bars; the window being sampled and its frontier on the code view; the lyric window."""
         self.progress.progress(event)
-        ws = self._planned.get(event.level, [])
+        plan = self.session.plan
+        ws = plan.windows.get(event.level, []) if plan is not None else []
         if event.window >= len(ws):
             return
         start, end = ws[event.window]
         frontier = max(start, end - event.n_steps + event.step)
-        if self._running_is_current():
+        if self.session.running_is_current:
             self.codes.set_current((event.level, start, end, min(end, frontier)))
         info = self.session.info
         if info is not None and event.level == info.top and event.step == 1:
             self.editor.show_window(start, f"Top window {event.window + 1} of {event.n_windows}")
 
-    def _window_done(self, event) -> None:
-        self.progress.window_done(event)
-        if self._running_is_current():
-            self._pending_codes[event.level] = event.codes
-            if not self._codes_timer.isActive():
-                self._codes_timer.start()
-
-    def _alignment_ready(self, event) -> None:
-        take = self.session.take
-        if not self._running_is_current() or take is None:
-            return
-        cand = min(self.session.candidate, len(event.matrices) - 1)
-        top = len(take.hop_lengths) - 1
-        self.alignment.set_matrix(event.matrices[cand], take.hop_lengths[top] / take.sr)
-        self.karaoke.set_alignment(event.matrices[cand], event.lyrics[cand], take.hop_lengths[top], take.sr)
-
-    def _flush_codes(self) -> None:
-        pending, self._pending_codes = self._pending_codes, {}
-        for level, codes in pending.items():
-            self.codes.update_level(level, codes)
-
-    def _preview(self, preview) -> None:
-        if preview.take_dir != self.session.project.current:
-            return
-        take = self.session.take
-        if take is not None and take.best_level is not None and take.best_level <= preview.level:
-            return
-        cand = min(self.session.candidate, preview.audio.shape[0] - 1)
-        self.waveform.set_audio(preview.audio[cand], preview.sr, keep_view=True)
-        self.waveform.set_sampled_until(preview.upto)
+    def _preview(self, audio, sr: int, upto: float) -> None:
+        self.waveform.set_audio(audio, sr, keep_view=True)
+        self.waveform.set_sampled_until(upto)
 
     # -- the selected take -------------------------------------------------------------------------------------------------
     def _take_loaded(self, take) -> None:
-        self.takes._update_panel()
+        self.takes.update_panel()
         if take is None:
             self.waveform.set_audio(None, 44100)
             self.codes.set_codes({}, (8, 32, 128), 44100)
@@ -364,8 +328,8 @@ class MainWindow(QMainWindow):
             self.transport.set_playing_label("")
             return
         self.codes.set_codes(take.codes, take.hop_lengths, take.sr)
-        if self._running_is_current() and self._planned:
-            self.codes.set_windows(self._planned)
+        if self.session.running_is_current and self.session.plan is not None:
+            self.codes.set_windows(self.session.plan.windows)
         self._show_candidate(take, self.session.candidate)
 
     def _candidate_changed(self, candidate: int) -> None:

@@ -1,6 +1,6 @@
 """Presenter mode: a playlist of the project's finished takes, played one after another with the lyrics highlighted
-as they are sung and the spectrogram scrolling under them. It only plays what is on disk, so it needs no model and no
-GPU: a laptop on a stage can show takes made elsewhere.
+as they are sung and the spectrogram scrolling under them. It plays takes as the session holds them (no model, no
+GPU): a laptop on a stage can show takes made elsewhere.
 
 Keys: Space play/pause, Right/Left (or PageDown/PageUp) next/previous, F11 full screen, Esc leaves.
 """
@@ -15,7 +15,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from studio.state.take_data import load_take_data
 from studio.ui.alignment_view import KaraokeLine
 from studio.ui.waveform_view import WaveformView
 
@@ -104,7 +103,9 @@ class PresenterWindow(QWidget):
         if row < 0:
             return
         path = self.playlist.item(row).data(Qt.UserRole)
-        data = load_take_data(path)
+        data = self.session.take_data(path)
+        if data is None:  # unreadable: the session said why
+            return
         summary = self.session.project.summary(path)
         cand = summary.chosen if summary is not None and summary.chosen is not None else 0
         audio = data.candidate_audio(cand)

@@ -7,16 +7,11 @@ import math
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
+from studio.state.session import clock_text
+
+MEASURING = "measuring..."  # a time the sampler has not measured yet
+
 LEVEL_NAMES = {2: "top level", 1: "middle level", 0: "bottom level"}
-
-
-def duration_text(seconds: float) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "measuring..."
-    seconds = max(0, int(round(seconds)))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ProgressPanel(QWidget):
@@ -76,12 +71,12 @@ class ProgressPanel(QWidget):
         total = sum(self.tokens.values())
         self.job_bar.setRange(0, max(1, total))
         self.job_bar.setValue(0)
-        eta = getattr(event, "eta", float("nan"))
-        if eta == eta:  # measured on this machine before the first window
-            self.time_label.setText(f"estimated {duration_text(eta)} for the whole job")
+        if math.isfinite(event.eta):  # measured on this machine before the first window
+            self.time_label.setText(f"estimated {clock_text(event.eta)} for the whole job")
 
-    def preparing(self, text: str) -> None:
+    def preparing(self, event) -> None:
         """Preparing: the sampler compiles its step before the level starts; say so rather than stall silently."""
+        text = event.message
         self.time_label.setText(text[:1].upper() + text[1:] + "...")
 
     def progress(self, event) -> None:
@@ -100,7 +95,9 @@ class ProgressPanel(QWidget):
         self.level_bar.setValue(min(level_total, level_now))
         job_now = sum(v for k, v in self.done.items() if k != lv) + level_now
         self.job_bar.setValue(min(self.job_bar.maximum(), job_now))
-        self.time_label.setText(f"elapsed {duration_text(event.elapsed)}, left {duration_text(event.eta)}")
+        elapsed, left = clock_text(event.elapsed, MEASURING), clock_text(event.eta, MEASURING)
+        self.time_label.setText(f"elapsed {elapsed}, left {left}")
 
     def window_done(self, event) -> None:
+        """WindowDone: its tokens count as finished for the level and the job."""
         self.done[event.level] = self.done.get(event.level, 0) + (event.end - event.start)

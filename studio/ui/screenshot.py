@@ -10,21 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from studio.state.take_data import TakeStatus
 
 TIMEOUT_MS = 240_000
-
-
-class _Relay(QObject):
-    """Receives worker signals on the GUI thread (this object lives there) and calls a plain function."""
-
-    def __init__(self, on_window):
-        super().__init__()
-        self._on_window = on_window
-
-    @Slot(object)
-    def window_done(self, event) -> None:
-        self._on_window(event)
 
 
 def take_screenshot(args) -> int:
@@ -57,7 +45,7 @@ def take_screenshot(args) -> int:
         app.quit()
 
     def finished_takes():
-        return [t for t in session.project.takes if t.status == "done"]
+        return [t for t in session.project.takes if t.status is TakeStatus.DONE]
 
     def show_finished() -> None:
         done = finished_takes()
@@ -83,7 +71,7 @@ def take_screenshot(args) -> int:
     def on_window(event) -> None:
         seen["windows"] += 1
         if args.state == "generating" and event.level < 2 and event.window >= event.n_windows // 3:
-            session.worker.window_done.disconnect(relay.window_done)
+            session.window_done.disconnect(on_window)
             QTimer.singleShot(250, grab)
 
     def on_done(done) -> None:
@@ -95,12 +83,9 @@ def take_screenshot(args) -> int:
             print(f"note: {text} (capturing the window as it is)", file=sys.stderr)
         QTimer.singleShot(300, grab)
 
-    # Worker signals must reach these functions on the GUI thread: a plain function connected to a signal of an
-    # object living in another thread runs in that thread, so route them through a QObject living here.
-    relay = _Relay(on_window)
     session.model_ready.connect(on_model)
     session.model_failed.connect(on_model_failed)
-    session.worker.window_done.connect(relay.window_done)
+    session.window_done.connect(on_window)  # the session's signals fire on the GUI thread
     session.job_ended.connect(on_done)
     QTimer.singleShot(TIMEOUT_MS, lambda: grab("screenshot timed out"))
     app.exec()

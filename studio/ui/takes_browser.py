@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLay
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from studio.state.project_state import ProjectState
+from studio.state.take_data import TakeStatus
 
-STATUS_MARK = {"done": "", "running": " [interrupted]", "cancelled": " [cancelled]", "failed": " [failed]"}
+STATUS_MARK = {TakeStatus.DONE: "", TakeStatus.RUNNING: " [interrupted]", TakeStatus.CANCELLED: " [cancelled]",
+               TakeStatus.FAILED: " [failed]"}
 PATH_ROLE = Qt.UserRole + 1
 
 
@@ -113,13 +115,14 @@ class TakesBrowser(QWidget):
         self.tree.blockSignals(True)
         self.tree.setCurrentItem(item)
         self.tree.blockSignals(False)
-        self._update_panel()
+        self.update_panel()
 
     def _current_item(self, item, _previous) -> None:
         self.state.select(item.data(0, PATH_ROLE) if item is not None else "")
 
     # -- candidates and buttons --------------------------------------------------------------------------------------
-    def _update_panel(self) -> None:
+    def update_panel(self) -> None:
+        """The candidates, the info line and the buttons of the selected take."""
         summary = self.state.summary(self.state.current) if self.state.current else None
         for b in self.cand_group.buttons():
             self.cand_group.removeButton(b)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.engine.labels import song_total_length
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -25,6 +27,7 @@ class ModelInfo:
         n_lyric_tokens: lyric characters one top-level window sees.
         min_duration, max_duration: song lengths (seconds) the timing signal can place, or None.
         labeller: the top prior's labeller (names, lyric vocabulary); None when the model has no label tables.
+        n_codes: the VQ-VAE's codebook size, the range of every code.
     """
 
     name: str
@@ -39,6 +42,7 @@ class ModelInfo:
     min_duration: float | None
     max_duration: float | None
     labeller: Any = None
+    n_codes: int = 0
     hardware: tuple = ()  # the hardware check, one line per level (memory needed vs available, batch that fits)
     hardware_fits: bool = True
 
@@ -65,10 +69,7 @@ class ModelInfo:
 
     def song_samples(self, seconds: float, song_seconds: float | None) -> int:
         """Total song length in samples as the timing signal sees it (what the sampler uses for lyric placement)."""
-        total = max(song_seconds or seconds, seconds)
-        if self.min_duration is not None:
-            total = max(total, self.min_duration)
-        return int(total * self.sr)
+        return song_total_length(seconds, song_seconds, self.sr, self.min_duration)
 
 
 def describe(models, source: str) -> ModelInfo:
@@ -76,7 +77,7 @@ def describe(models, source: str) -> ModelInfo:
     top = models.levels - 1
     prior = models.prior(top)
     cfg = prior.cfg
-    labeller = prior.labeller
+    labeller = prior.labeller if prior.labels_attached else None
     artists = tuple(labeller.artist_names()) if labeller is not None else ()
     genres = tuple(labeller.genre_names()) if labeller is not None else ()
     n_ctx = tuple(models.prior(level).cfg.n_ctx for level in range(models.levels))
@@ -84,7 +85,7 @@ def describe(models, source: str) -> ModelInfo:
     return ModelInfo(name=models.name, source=str(source), sr=int(models.sr), hop_lengths=tuple(models.hop_lengths),
                      n_ctx=n_ctx, artists=artists, genres=genres, has_lyrics=bool(cfg.n_tokens),
                      n_lyric_tokens=int(cfg.n_tokens), min_duration=cfg.min_duration, max_duration=cfg.max_duration,
-                     labeller=labeller, hardware=hardware, hardware_fits=fits)
+                     labeller=labeller, n_codes=int(models.vqvae.cfg.l_bins), hardware=hardware, hardware_fits=fits)
 
 
 def hardware_check(models) -> tuple[tuple, bool]:

@@ -7,8 +7,8 @@ the lock at each return from Qt into Python, and a garbage collection in the sam
 
 Protocol (all values picklable, no Qt here):
     commands -> ("load", source, quiet) | ("job", JobRequest) | ("quit",)
-    events   <- (signal_name, payload): the names of :class:`studio.workers.sampling_worker.SamplingWorker`'s
-                signals; payload is one value (or a tuple for two-argument signals).
+    events   <- one frozen event at a time, in the order it happened: the engine's (:mod:`studio.engine.events`)
+                and the sampler's own (:mod:`studio.workers.events`).
 Cancel is a shared event the engine polls at every token.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
+from studio.workers.events import JobFailed, ModelsFailed, ModelsReady, PreviewAudio, TakeCreated, crashed
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,6 @@ class JobRequest:
     candidates: Optional[tuple] = None
     range_seconds: Optional[tuple] = None
     compile: Optional[bool] = None  # compile the sampler's step where it pays (None: the default, on)
-
-
-@dataclass(frozen=True)
-class PreviewAudio:
-    """Audio decoded from the codes sampled so far, so new windows can be heard before the level finishes."""
-
-    take_dir: str
-    level: int
-    audio: np.ndarray  # (N, samples) float32, silent where no codes exist yet
-    sr: int
-    upto: float  # seconds of the song sampled so far at this level
 
 
 def model_message(source, exc: Exception) -> str:
@@ -90,37 +79,32 @@ class SamplerServer:
             else:
                 models, label = ModelSet.named(str(source)), str(source)
             info = describe(models, label)
-            _ = models.vqvae  # every network now, so a job never waits on loading
-            for level in range(models.levels):
+            for level in range(models.levels):  # every network now, so a job never waits on loading
                 models.prior(level)
         except Exception as exc:  # CheckpointError, label tables missing, damaged file: all shown to the user
             self.models = None
-            self.send("models_failed", model_message(source, exc))
+            self.send(ModelsFailed(model_message(source, exc)))
         else:
             self.models = models
             if not quiet:
-                self.send("models_ready", info)
+                self.send(ModelsReady(info))
 
     def run(self, request: JobRequest) -> None:
+        from studio.engine import step_compile
         from studio.engine.cascade import run_take
-        from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress,
-                                          Warning_, WindowDone)
+        from studio.engine.events import Progress, WindowDone
 
         if self.models is None:
-            self.send("job_failed", "No model is loaded: choose a model (Models > Choose model folder...) first.")
+            self.send(JobFailed("No model is loaded: choose a model (Models > Choose model folder...) first."))
             return
         try:
             take = self._create(request)
         except Exception as exc:  # SpecError, AudioLoadError, FileExistsError...: one message, nothing lost
-            self.send("job_failed", f"Could not start the {request.kind}: {exc}")
+            self.send(JobFailed(f"Could not start the {request.kind}: {exc}"))
             return
-        self.send("take_created", (str(take.path), request.kind))
+        self.send(TakeCreated(str(take.path), request.kind))
         last_progress: dict = {}
         last_preview = {"t": time.monotonic(), "cost": 0.0}
-        names = {JobPlanned: "planned", LevelDone: "level_done", AlignmentReady: "alignment_ready",
-                 JobDone: "job_finished", Preparing: "preparing"}
-        from studio.engine import step_compile
-
         step_compile.set_enabled(request.compile)
         for event in run_take(take, self.models, cancel=self.cancel.is_set):
             if isinstance(event, Progress):
@@ -129,14 +113,12 @@ class SamplerServer:
                 if event.step < event.n_steps and now - last_progress.get(key, 0.0) < self.progress_interval:
                     continue
                 last_progress[key] = now
-                self.send("progress", event)
+                self.send(event)
             elif isinstance(event, WindowDone):
-                self.send("window_done", event)
+                self.send(event)  # the window's own codes (N, end - start): a long level is not copied per window
                 self._maybe_preview(take, event, last_preview)
-            elif isinstance(event, Warning_):
-                self.send("warning", event.message)
             else:
-                self.send(names[type(event)], event)
+                self.send(event)
 
     def _create(self, request: JobRequest):
         from studio.engine.jobs import continue_take, new_take, upsample_take
@@ -166,11 +148,11 @@ class SamplerServer:
             return  # LevelDone brings the whole level's audio next
         if now - last["t"] < max(self.preview_interval, 10 * last["cost"]):
             return
-        audio = decode_codes(self.models, event.codes, event.level)
+        audio = decode_codes(self.models, take.codes(event.level), event.level)  # the level so far, on disk
         upto = event.end * self.models.hop_lengths[event.level] / self.models.sr
         last["cost"] = time.monotonic() - now
         last["t"] = time.monotonic()
-        self.send("preview", PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
+        self.send(PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
 
 
 def serve(commands, events, cancel, progress_interval: float = 0.05, preview_interval: float = 1.0) -> None:
@@ -180,12 +162,7 @@ def serve(commands, events, cancel, progress_interval: float = 0.05, preview_int
             os.nice(4)  # the interface wins when both want the same core
         except OSError:
             pass
-
-    def send(name: str, payload=None) -> None:
-        events.put((name, payload))
-
-    server = SamplerServer(send, cancel, progress_interval, preview_interval)
-    send("started", os.getpid())
+    server = SamplerServer(events.put, cancel, progress_interval, preview_interval)
     while True:
         try:
             command = commands.get()
@@ -193,13 +170,10 @@ def serve(commands, events, cancel, progress_interval: float = 0.05, preview_int
             return
         if command[0] == "quit":
             return
-        send("busy_changed", True)
         try:
             if command[0] == "load":
                 server.load(command[1], quiet=bool(command[2]))
             elif command[0] == "job":
                 server.run(command[1])
         except Exception as exc:  # a bug or an out-of-memory the engine did not catch: report it, keep serving
-            send("crashed", f"{type(exc).__name__}: {exc}")
-        finally:
-            send("busy_changed", False)
+            events.put(crashed(exc))

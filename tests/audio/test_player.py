@@ -46,6 +46,19 @@ def test_plays_to_the_end_and_stops_there(player):
     assert player.position == pytest.approx(player.duration)
 
 
+def test_reading_the_state_changes_nothing(player):
+    player.load(sine(440, 22050, 0.2), 22050)
+    player.play()
+    assert wait_for(lambda: player._ended)  # the callback reached the end and stopped the stream
+    before = dict(vars(player))
+    assert [player.state, player.state] == [PlayerState.STOPPED, PlayerState.STOPPED]
+    assert player.position == pytest.approx(0.2, abs=1 / player.samplerate)
+    assert vars(player) == before
+    player.play()  # the end read as STOPPED: play starts over
+    assert player.state is PlayerState.PLAYING or player._ended
+    assert wait_for(lambda: player.state is PlayerState.STOPPED)
+
+
 def test_loop_wraps_pause_holds_stop_rewinds(player):
     player.load(sine(440, 44100, 2.0), 44100)
     player.seek(1.5)

@@ -1,7 +1,5 @@
 import os
-import shutil
 
-import numpy as np
 import pytest
 import torch
 

@@ -1,16 +1,17 @@
 import pytest
 
-from studio.engine.labels import Labeller, lyric_vocab, normalise_v2, relevant_lyric_tokens
+from studio.engine.labels import (Labeller, lyric_vocab, normalise_v2, relevant_lyric_tokens, song_total_length,
+                                  window_lyric_span)
 
 
 @pytest.fixture
 def v2(ids_env):
-    return Labeller.from_dir(ids_env, "v2", 5, 512, 1048576)
+    return Labeller.from_dir(ids_env, "v2", 5, 512)
 
 
 @pytest.fixture
 def v3(ids_env):
-    return Labeller.from_dir(ids_env, "v3", 1, 384, 786432)
+    return Labeller.from_dir(ids_env, "v3", 1, 384)
 
 
 def test_v2_genre_bag_of_words(v2):
@@ -57,3 +58,39 @@ def test_lyric_window_examples():
         assert idx[0] == first and idx[-1] == first + 383 and len(toks) == 384
     toks, idx = relevant_lyric_tokens([5, 6], 4, 100, 0, 10)
     assert toks == [0, 0, 5, 6] and idx == [-1, -1, 0, 1]
+
+
+def test_lyric_window_span_edges():
+    # no longer than the window: all of it, the tokens left-padded
+    assert window_lyric_span(3, 4, 100, 50, 10) == (0, 3)
+    assert window_lyric_span(4, 4, 100, 90, 10) == (0, 4)
+    assert relevant_lyric_tokens([7, 8, 9, 10], 4, 100, 90, 10) == ([7, 8, 9, 10], [0, 1, 2, 3])
+    # centred on the window's middle, clamped to the lyrics at both ends, an odd window included
+    assert window_lyric_span(20, 6, 100, 40, 10) == (6, 12)  # middle at 45% -> character 9
+    assert window_lyric_span(20, 5, 100, 0, 10) == (0, 5)
+    assert window_lyric_span(20, 5, 100, 90, 10) == (15, 20)
+    assert relevant_lyric_tokens(list(range(100, 120)), 5, 100, 90, 10) == ([115, 116, 117, 118, 119],
+                                                                           [15, 16, 17, 18, 19])
+
+
+def test_lyric_window_span_is_the_samplers_window():
+    full, sr = list(range(1, 1001)), 44100
+    for offset_s in (0, 60, 120, 200, 239):
+        _, idx = relevant_lyric_tokens(full, 384, 240 * sr, offset_s * sr, 786432)
+        assert window_lyric_span(len(full), 384, 240 * sr, offset_s * sr, 786432) == (idx[0], idx[-1] + 1)
+
+
+def test_typed_positions_follow_the_cleaning():
+    v2 = lyric_vocab(False)
+    text = "Ça—b\\{\u2603z"  # C-cedilla -> C, em dash -> two hyphens, backslash -> newline, { and snowman dropped
+    assert v2.clean(text) == "Ca--b\nz"
+    assert v2.typed_positions(text) == [0, 1, 2, 2, 3, 4, 7]
+    assert v2.typed_positions("") == [] and v2.clean("") == ""
+
+
+def test_song_total_length():
+    assert song_total_length(10.0, None, 100, None) == 1000  # the song is what is generated
+    assert song_total_length(10.0, 90.0, 100, None) == 9000  # the whole song
+    assert song_total_length(10.0, 5.0, 100, None) == 1000  # never shorter than what is generated
+    assert song_total_length(1.0, None, 100, 2.345) == 235  # at least the model's shortest song, rounded up
+    assert song_total_length(0.743, 90.0, 44100, 17.84) == 90 * 44100

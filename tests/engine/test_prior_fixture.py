@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.engine import JukeboxPrior, load_checkpoint
+from studio.engine import load_checkpoint
 
 PRIORS = ["upsampler_level_0", "upsampler_level_1", "prior_5b", "prior_5b_lyrics", "prior_1b_lyrics"]
 
@@ -82,7 +82,21 @@ def test_make_y_matches_reference_labels(case):
 
 def test_fp16_params_where_official(case):
     name, prior, _, _ = case
-    w = prior.prior.transformer._attn_mods[0].attn.c_attn.w
+    w = prior.prior.transformer.layers[0].attn.c_attn.w
     assert w.dtype == (torch.float16 if name in ("prior_5b", "prior_5b_lyrics") else torch.float32)
     tied = prior.prior.x_out.weight is prior.prior.x_emb.weight
     assert tied == (name not in ("prior_5b", "prior_5b_lyrics"))
+
+
+def test_labeller_is_found_on_first_use_or_names_the_fix(fixtures_dir, monkeypatch):
+    from studio.engine import LabelTablesNotFound
+    from tests.conftest import IDS
+
+    monkeypatch.delenv("JUKEBOX_IDS_DIR", raising=False)
+    prior = load_checkpoint(fixtures_dir / "prior_5b_lyrics" / "checkpoint.pth.tar")
+    assert not prior.labels_attached
+    with pytest.raises(LabelTablesNotFound, match=r"\(v2_artist_ids\.txt, v2_genre_ids\.txt\).*JUKEBOX_IDS_DIR"):
+        prior.labeller
+    monkeypatch.setenv("JUKEBOX_IDS_DIR", str(IDS))
+    assert prior.labeller.artists["alan_jackson"] == prior.resolve_labels("Alan Jackson", "country").artist_id > 0
+    assert prior.labels_attached

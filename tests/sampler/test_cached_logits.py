@@ -70,10 +70,9 @@ def test_bf16_path_agrees_with_fp32(fixtures_dir):
     prior, y, cond, smp = _setup(fixtures_dir, "upsampler_level_0")
     z = torch.from_numpy(smp["ancestral_z"])
     ref = teacher_forced_step_logits(prior, z, cond, 0, None)
-    from studio.engine.sampling import cast_for_sampling as _cast_for_sampling
-    _cast_for_sampling(prior, torch.bfloat16)
+    prior.cast_for_sampling(torch.bfloat16)
     got = teacher_forced_step_logits(prior, z, cond, 0, None, dtype=torch.bfloat16)
-    assert prior.prior.transformer._attn_mods[0].attn.c_attn.w.dtype == torch.bfloat16
+    assert prior.prior.transformer.layers[0].attn.c_attn.w.dtype == torch.bfloat16
     err = (got - ref).abs().max().item()
     scale = ref.abs().max().item()
     assert err < 0.03 * scale, (err, scale)

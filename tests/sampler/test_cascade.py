@@ -11,7 +11,7 @@ from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone
 from studio.engine.jobs import continue_take, new_take, upsample_take
 from studio.engine.spec import SongSpec, SpecError
 from studio.engine.takes import Take, interrupted_takes
-from studio.engine.windows import level_windows, window_starts
+from studio.engine.windows import window_starts
 from tests.sampler.conftest import SPEC, TINY_SECONDS
 
 
@@ -194,18 +194,17 @@ def test_unknown_artist_warns_and_falls_back(tiny_models, tmp_path):
 
 
 def test_memory_check_limits_batch_and_refuses_before_sampling(tiny_models, tmp_path, monkeypatch):
-    import studio.modelstore.hardware as hw
+    import studio.engine.memory as hw
     from studio.engine.events import Warning_
     real = hw.available_memory
     prior = tiny_models.prior(2)
-    import torch
-    from studio.engine.cascade import kv_bytes, priming_chunk
+    from studio.engine.cascade import priming_chunk
     est = hw.estimate(prior.cfg, 1, "fp32", priming_chunk(prior.cfg), vqvae=None)
-    per = kv_bytes(prior, torch.float32) + est.activations
+    per = est.kv_cache + est.activations
 
     def tight(device=None):
         m = real(device)
-        return hw.DeviceMemory(m.device, m.name, int(per * 2.5 / 0.9), m.total)
+        return hw.DeviceMemory(m.device, m.name, int(per * 2.5 / hw.USABLE_FRACTION), m.total)
     monkeypatch.setattr(hw, "available_memory", tight)
     spec = SongSpec(seconds=8192 / 44100, candidates=4, levels="top", **SPEC)
     take = new_take(spec, tmp_path / "m", tiny_models)

@@ -1,10 +1,10 @@
-"""`studio render` and `studio resume` on a model folder in the project's own format."""
+"""`studio render`, `studio resume` and `studio bench` on a model folder in the project's own format."""
 
 import json
 import shutil
 
-import numpy as np
 import pytest
+import torch
 
 from studio.cli import main
 from studio.engine import save_model
@@ -65,3 +65,39 @@ def test_render_toml_and_bad_spec_message(model_dir, tmp_path, capsys):
     (tmp_path / "nomodel.json").write_text('{"model": "nope", "seconds": 3}')
     assert main(["render", str(tmp_path / "nomodel.json"), "--out", str(tmp_path / "y")]) == 2
     assert "model 'nope' not found" in capsys.readouterr().err
+
+
+def test_bench_times_each_level_on_the_engine_thread_policy(model_dir, capsys, monkeypatch):
+    import studio.engine.speed as speed
+    real = speed.time_prior
+    threads_while_timing = []
+
+    def recording(*args, **kwargs):
+        threads_while_timing.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(speed, "time_prior", recording)
+    torch.set_num_threads(2)  # the autouse fixture puts the caller's count back afterwards
+    rc = main(["bench", str(model_dir), "--device", "cpu", "--seconds", "1", "--candidates", "2", "--steps", "4"])
+    assert rc == 0
+    assert threads_while_timing == [1, 1, 1]  # tiny widths decode on one thread (cascade.cpu_threads)
+    assert torch.get_num_threads() == 2
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 4
+    assert [f["prior"] for f in lines[:3]] == ["level_2", "level_1", "level_0"]
+    assert all(f["batch"] == 2 and f["device"] == "cpu" and f["ms_per_step"] > 0 for f in lines[:3])
+    summary = lines[3]
+    assert summary["seconds_of_audio"] == 1.0 and summary["candidates"] == 2
+    assert 0 < summary["projected_top_level_s"] <= summary["projected_all_levels_s"]
+
+
+def test_bench_names_the_bad_number(capsys):
+    assert main(["bench", "--seconds", "0"]) == 2
+    assert "'seconds' must be a positive number of seconds, not 0.0." in capsys.readouterr().err
+    assert main(["bench", "--candidates", "0"]) == 2
+    assert "'candidates' must be between 1 and 64, not 0." in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="asks for a GPU where there is none")
+def test_bench_names_the_fix_for_a_missing_gpu(model_dir, capsys):
+    assert main(["bench", str(model_dir), "--device", "cuda"]) == 2
+    assert 'none is available; set device to "cpu"' in capsys.readouterr().err

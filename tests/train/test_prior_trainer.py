@@ -71,15 +71,15 @@ def test_prior_loss_falls_and_windows_match_the_sampler(coded, tmp_path, level):
     assert log[0]["gen_bits"] < np.log2(32) + 0.6  # starts near uniform over 32 codes (mean of steps 1-10)
     prior = load_checkpoint(path)
     assert isinstance(prior, JukeboxPrior) and prior.cfg.level == level
-    assert prior.labeller is not None and prior.labeller.artists["beta"] == 2
-    sampler = WindowSampler(prior.cfg, codes.split("train"), prior._labeller())
+    assert prior.labels_attached and prior.labeller.artists["beta"] == 2
+    sampler = WindowSampler(prior.cfg, codes.split("train"), prior.labeller)
     z, z_cond, y = sampler.window(0, 8)
     assert z.shape == (32,)
     assert y[1] == 8 * prior.cfg.raw_to_tokens and y[3] == 1  # offset in samples; artist alpha
     if level < 2:
         assert z_cond.shape == (16,)
         np.testing.assert_array_equal(z_cond, codes.split("train").clips[0].codes[level + 1][4:20])
-    bits = heldout_bits(prior, WindowSampler(prior.cfg, codes.split("heldout"), prior._labeller()))
+    bits = heldout_bits(prior, WindowSampler(prior.cfg, codes.split("heldout"), prior.labeller))
     assert bits["windows"] > 0 and 0 < bits["bits_per_token"] < np.log2(32) + 1
     assert unigram_bits(codes.split("train"), codes.split("heldout"), level, 32) <= np.log2(32) + 0.01
 

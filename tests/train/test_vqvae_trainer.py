@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from studio.engine.demo_config import tiny_vqvae
-from studio.engine.loading import build, load_checkpoint
+from studio.engine.loading import load_checkpoint
 from studio.engine.vqvae import VQVAE
 from studio.train.data import synthetic_set
 from studio.train.losses import Bandwidth, log_spectral_distance, spectral_convergence

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QObject, QSettings, Slot  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 TINY_SPEC = {"seconds": 0.372, "artist": "Alan Jackson", "genre": "Country", "song_seconds": 90, "candidates": 2,
              "levels": "top", "seed": 11, "lyrics": "Ride the long road home tonight, sing it loud and sing it right."}
 
 
-class Recorder(QObject):
-    """Lives on the GUI thread: records worker signals in the order they arrive there."""
+class Recorder:
+    """Records the session's signals in the order it emits them (on the GUI thread, so nothing arrives late).
 
-    NAMES = ("planned", "progress", "window_done", "level_done", "alignment_ready", "warning", "preview",
-             "job_finished", "job_failed")
+    Arrays are copied as they arrive: the session writes each new window into the take's codes in place.
+    """
 
-    def __init__(self, worker):
-        super().__init__()
+    NAMES = ("job_started", "job_planned", "job_progress", "window_done", "codes_changed", "preview_changed",
+             "take_loaded", "job_ended", "error")
+
+    def __init__(self, session):
         self.events: list = []
         for name in self.NAMES:
-            getattr(worker, name).connect(getattr(self, "on_" + name))
-        worker.take_created.connect(self.on_take_created)
+            getattr(session, name).connect(functools.partial(self._record, name))
 
-    def names(self, skip=("progress", "preview", "warning")) -> list[str]:
+    def _record(self, name: str, *args) -> None:
+        args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+        self.events.append((name, args[0] if len(args) == 1 else args))
+
+    def names(self, skip=("job_progress", "preview_changed", "take_loaded", "codes_changed")) -> list[str]:
         return [n for n, _ in self.events if n not in skip]
 
     def of(self, name: str) -> list:
@@ -32,36 +40,6 @@ class Recorder(QObject):
 
     def clear(self) -> None:
         self.events.clear()
-
-    @Slot(object)
-    def on_planned(self, e): self.events.append(("planned", e))  # noqa: E704
-
-    @Slot(object)
-    def on_progress(self, e): self.events.append(("progress", e))  # noqa: E704
-
-    @Slot(object)
-    def on_window_done(self, e): self.events.append(("window_done", e))  # noqa: E704
-
-    @Slot(object)
-    def on_level_done(self, e): self.events.append(("level_done", e))  # noqa: E704
-
-    @Slot(object)
-    def on_alignment_ready(self, e): self.events.append(("alignment_ready", e))  # noqa: E704
-
-    @Slot(str)
-    def on_warning(self, e): self.events.append(("warning", e))  # noqa: E704
-
-    @Slot(object)
-    def on_preview(self, e): self.events.append(("preview", e))  # noqa: E704
-
-    @Slot(object)
-    def on_job_finished(self, e): self.events.append(("job_finished", e))  # noqa: E704
-
-    @Slot(str)
-    def on_job_failed(self, e): self.events.append(("job_failed", e))  # noqa: E704
-
-    @Slot(str, str)
-    def on_take_created(self, folder, kind): self.events.append(("take_created", (folder, kind)))  # noqa: E704
 
 
 @pytest.fixture
@@ -83,9 +61,9 @@ def studio(qtbot, tmp_path, settings, tiny_models):
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
-    recorder = Recorder(session.worker)
+    recorder = Recorder(session)
     assert window.open_project(str(tmp_path / "project"), create=True)
-    with qtbot.waitSignal(session.model_ready, timeout=60_000):
+    with qtbot.waitSignal(session.model_ready, timeout=180_000):
         session.load_model(tiny_models)
     yield window, session, recorder
     session.sampler.shutdown()

@@ -19,13 +19,12 @@ from tests.ui.conftest import TINY_SPEC, type_spec
 TOP_SAMPLES = int(0.372 * 44100) // 128 * 128  # 16384: what 0.372 s becomes at the top hop
 
 
-def _generate(qtbot, window, session, spec=TINY_SPEC, timeout=60_000):
+def _generate(qtbot, window, session, spec=TINY_SPEC, timeout=120_000):
     type_spec(qtbot, window.editor, spec)
-    w = session.worker
-    with qtbot.waitSignals([w.take_created, w.planned, w.level_done, w.job_finished], order="strict",
+    with qtbot.waitSignals([session.job_started, session.job_planned, session.job_ended], order="strict",
                            timeout=timeout):
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert not session.busy
     return Path(session.project.current)
 
 
@@ -35,24 +34,29 @@ def test_generate_signals_in_order_and_files_on_disk(qtbot, studio):
     take_dir = _generate(qtbot, window, session)
 
     names = rec.names()
-    assert names[0] == "take_created" and names[1] == "planned"
-    n_windows = rec.of("planned")[0].windows[2]
-    assert names[2:] == ["window_done"] * len(n_windows) + ["level_done", "alignment_ready", "job_finished"]
+    windows = rec.of("job_planned")[0].windows[2]
+    assert names == ["job_started", "job_planned"] + ["window_done"] * len(windows) + ["job_ended"]
     done = rec.of("window_done")
-    assert [e.window for e in done] == list(range(len(n_windows)))  # each window once, in order
-    assert [(e.start, e.end) for e in done] == [tuple(w) for w in n_windows]
-    progress = rec.of("progress")
+    assert [e.window for e in done] == list(range(len(windows)))  # each window once, in order
+    assert [(e.start, e.end) for e in done] == [tuple(w) for w in windows]
+    progress = rec.of("job_progress")
     assert progress and all(p.level == 2 for p in progress)
     assert all(a.elapsed <= b.elapsed for a, b in zip(progress, progress[1:]))
     assert np.isfinite(progress[-1].eta)
-    job = rec.of("job_finished")[0]
+    job = rec.of("job_ended")[0]
     assert job.error is None and not job.cancelled and Path(job.take_dir) == take_dir
 
     take = Take.load(take_dir)
     assert take.record.status == "done" and take.record.spec["artist"] == "Alan Jackson"
     codes = take.codes(2)
     assert codes.shape == (2, TOP_SAMPLES // 128) and (codes >= 0).all()
-    np.testing.assert_array_equal(codes, rec.of("level_done")[0].codes)
+    np.testing.assert_array_equal(codes, session.take.codes[2])
+    # the code view drew each window as it landed, the window's own codes
+    changed = rec.of("codes_changed")
+    assert [level for level, _ in changed] == [2] * len(windows)
+    for (start, end), (_, shown) in zip(windows, changed):
+        np.testing.assert_array_equal(shown[:, start:end], codes[:, start:end])
+        assert (shown[:, end:] < 0).all()
     for cand in range(2):
         audio, sr = sf.read(take.audio_path(2, cand))
         assert sr == 44100 and len(audio) == TOP_SAMPLES
@@ -68,10 +72,9 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     window, session, rec = studio
     spec = dict(TINY_SPEC, seconds=0.743, candidates=1)
     type_spec(qtbot, window.editor, spec)
-    w = session.worker
-    with qtbot.waitSignal(w.window_done, timeout=60_000):
+    with qtbot.waitSignal(session.window_done, timeout=120_000):
         window.generate()
-    with qtbot.waitSignal(w.job_finished, timeout=30_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=60_000) as blocker:
         qtbot.mouseClick(window.progress.cancel_button, Qt.LeftButton)
     done = blocker.args[0]
     assert done.cancelled and done.error is None
@@ -81,7 +84,7 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     kept = int((take.codes(2) >= 0).all(axis=0).sum())
     n_top = take.codes(2).shape[1]
     assert 0 < kept < n_top  # finished windows are on disk, the rest is not
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert not session.busy
     assert window.editor.generate_button.isEnabled()
     assert window.takes.resume_button.isEnabled()
     assert "cancelled" in window.progress.title.text()
@@ -89,15 +92,14 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     box = window.prompt_recovery()  # what the next launch asks
     assert box is not None and take_dir.name in box.text()
     rec.clear()
-    with qtbot.waitSignal(w.job_finished, timeout=60_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=120_000) as blocker:
         qtbot.mouseClick(box.button(box.StandardButton.Yes), Qt.LeftButton)
     assert blocker.args[0].error is None and not blocker.args[0].cancelled
     first = rec.of("window_done")[0]
     assert first.start >= kept - 64  # resumed from the last finished window, not from the start
     take = Take.load(take_dir)
     assert take.record.status == "done" and (take.codes(2) >= 0).all()
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
-    assert not window.takes.resume_button.isEnabled()
+    assert not session.busy and not window.takes.resume_button.isEnabled()
 
 
 def test_pick_candidate_upsample_export_and_undo(qtbot, studio, tmp_path):
@@ -115,15 +117,16 @@ def test_pick_candidate_upsample_export_and_undo(qtbot, studio, tmp_path):
     assert window.takes.cand_group.checkedId() == 1
 
     rec.clear()
-    w = session.worker
-    with qtbot.waitSignals([w.take_created, w.planned, w.level_done, w.level_done, w.job_finished],
-                           order="strict", timeout=90_000):
+    with qtbot.waitSignals([session.job_started, session.job_planned, session.job_ended], order="strict",
+                           timeout=180_000):
         qtbot.mouseClick(window.takes.upsample_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not session.busy, timeout=5000)
+    assert not session.busy
     up_dir = Path(session.project.current)
     up = Take.load(up_dir)
     assert up.record.parent == Take.load(parent).record.id and up.record.plan["candidates"] == [1]
-    assert [e.level for e in rec.of("level_done")] == [1, 0]
+    # the selected take gained each level's audio as the sampler finished it, middle then bottom
+    gained = [sorted(t.audio) for t in rec.of("take_loaded") if t is not None and t.summary.path == str(up_dir)]
+    assert [1] in gained and gained.index([1]) < gained.index([0, 1]) and gained[-1] == [0, 1]
     np.testing.assert_array_equal(up.codes(2)[0], Take.load(parent).codes(2)[1])  # the chosen candidate's codes
     assert (up.codes(0) >= 0).all() and (up.codes(1) >= 0).all()
     tree_item = window.takes.item_for(str(up_dir))

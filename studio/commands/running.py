@@ -1,39 +1,35 @@
-"""`studio render SPEC --out TAKE_DIR`: render a song spec headless, with progress and an ETA on the terminal."""
+"""What every command that runs a take shares: its options, model lookup, the terminal progress line, and the loop
+that drives the take to its end."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
 
-from .engine.checkpoints import CheckpointError
-from .engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
-                            WindowDone)
-from .engine.labels import LabelTablesNotFound
-from .engine.spec import SongSpec, SpecError
+from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
+                                  WindowDone, clock_text)
+from studio.engine.takes import TakeStatus
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", help="song spec, .toml or .json (every key but 'seconds' optional)")
-    p.add_argument("--out", required=True, help="new take folder to write")
-    p.add_argument("--models-dir", help="folder holding model folders (default: $JUKEBOX_MODELS_DIR, models/)")
+def add_running_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of a command that runs a take: where the models are, how much to print, whether to compile."""
+    p.add_argument("--models-dir", help="folder holding model folders (looked in before "
+                   "~/.local/share/jukebox-studio/models and the bundled models/; default: $JUKEBOX_MODELS_DIR)")
     p.add_argument("--quiet", action="store_true", help="print only warnings and the result")
-    add_compile_argument(p)
-
-
-def add_compile_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-compile", action="store_true",
                    help="never compile the sampler's step (it is compiled only where that pays; see README)")
 
 
-def fmt_time(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):  # nan
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+def load_models(name: str, models_dir: str | None = None):
+    """The model set ``name`` (a name or a folder), looked up first in ``models_dir`` when given."""
+    from studio.engine.modelset import ModelSet
+
+    if models_dir:
+        os.environ["JUKEBOX_MODELS_DIR"] = models_dir
+    return ModelSet.named(name)
 
 
 class TerminalReporter:
@@ -52,14 +48,14 @@ class TerminalReporter:
         elif isinstance(ev, JobPlanned):
             n = sum(len(w) for w in ev.windows.values())
             self._line(f"levels {', '.join(map(str, ev.levels))}: {n} windows, {ev.n_candidates} candidate(s), "
-                       f"estimated {fmt_time(ev.eta)} on this machine", final=True)
+                       f"estimated {clock_text(ev.eta)} on this machine", final=True)
         elif isinstance(ev, Progress):
             now = time.monotonic()
             if now - self.last < (0.2 if self.tty else 5.0) and ev.step != ev.n_steps:
                 return
             self.last = now
             self._line(f"level {ev.level} window {ev.window + 1}/{ev.n_windows} step {ev.step}/{ev.n_steps} "
-                       f"elapsed {fmt_time(ev.elapsed)} ETA {fmt_time(ev.eta)}")
+                       f"elapsed {clock_text(ev.elapsed)} ETA {clock_text(ev.eta)}")
         elif isinstance(ev, Preparing):
             self._line(ev.message, final=True)
         elif isinstance(ev, WindowDone):
@@ -78,9 +74,9 @@ class TerminalReporter:
 
 
 def drive(take, models, reporter, no_compile: bool = False) -> int:
-    """Run the take's job to the end; Ctrl+C cancels cleanly (the take stays resumable)."""
-    from .engine import step_compile
-    from .engine.cascade import run_take
+    """Run the take's job to the end; Ctrl+C cancels cleanly (the take stays resumable). Returns the exit status."""
+    from studio.engine import step_compile
+    from studio.engine.cascade import run_take
 
     if no_compile:
         step_compile.set_enabled(False)
@@ -94,7 +90,7 @@ def drive(take, models, reporter, no_compile: bool = False) -> int:
     except KeyboardInterrupt:
         stop.set()
         print(f"\ninterrupted; resume with: studio resume {take.path}", file=sys.stderr)
-        take.set_status("cancelled")
+        take.set_status(TakeStatus.CANCELLED)
         return 130
     if result is None or result.cancelled:
         print(f"cancelled; resume with: studio resume {take.path}", file=sys.stderr)
@@ -105,27 +101,3 @@ def drive(take, models, reporter, no_compile: bool = False) -> int:
         return 1
     print(f"done: {take.path}")
     return 0
-
-
-def load_models(name: str, models_dir: str | None = None):
-    import os
-
-    from .engine.modelset import ModelSet
-
-    if models_dir:
-        os.environ["JUKEBOX_MODELS_DIR"] = models_dir
-    return ModelSet.named(name)
-
-
-def run(args) -> int:
-    from .engine.jobs import new_take
-
-    try:
-        spec = SongSpec.from_file(args.spec)
-        models = load_models(spec.model, args.models_dir)
-        take = new_take(spec, args.out, models)
-    except (SpecError, CheckpointError, LabelTablesNotFound, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)
-    return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)

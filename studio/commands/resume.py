@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .engine.checkpoints import CheckpointError
-from .engine.spec import SpecError
-from .render_cli import TerminalReporter, add_compile_argument, drive, load_models
+from studio.commands.running import TerminalReporter, add_running_arguments, drive, load_models
+from studio.engine.checkpoints import CheckpointError
+from studio.engine.spec import SpecError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("take", help="take folder written by 'studio render' or the studio")
-    p.add_argument("--models-dir", help="folder holding model folders")
-    p.add_argument("--quiet", action="store_true")
-    add_compile_argument(p)
+    add_running_arguments(p)
 
 
 def run(args) -> int:
-    from .engine.takes import Take
+    from studio.engine.takes import Take
 
     try:
         take = Take.load(args.take)

@@ -1,0 +1,31 @@
+"""`studio render SPEC --out TAKE_DIR`: render a song spec headless, with progress and an ETA on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from studio.commands.running import TerminalReporter, add_running_arguments, drive, load_models
+from studio.engine.checkpoints import CheckpointError
+from studio.engine.labels import LabelTablesNotFound
+from studio.engine.spec import SongSpec, SpecError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="song spec, .toml or .json (every key but 'seconds' optional)")
+    p.add_argument("--out", required=True, help="new take folder to write")
+    add_running_arguments(p)
+
+
+def run(args) -> int:
+    from studio.engine.jobs import new_take
+
+    try:
+        spec = SongSpec.from_file(args.spec)
+        models = load_models(spec.model, args.models_dir)
+        take = new_take(spec, args.out, models)
+    except (SpecError, CheckpointError, LabelTablesNotFound, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)
+    return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)
