@@ -116,7 +116,7 @@ def demo_render(seconds: float, compiled) -> dict:
     from studio.engine.modelset import ModelSet
     from studio.engine.spec import SongSpec
 
-    if compiled is not None and hasattr(cascade, "step_compile"):
+    if hasattr(cascade, "step_compile"):  # None: the default (compile where it pays), not the previous run's choice
         cascade.step_compile.set_enabled(compiled)
     models = ModelSet.named("demo")
     spec = SongSpec.from_dict({"model": "demo", "seconds": seconds, "artist": "Trad. Irish (O'Neill)",
@@ -154,7 +154,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     modes = [False] if args.no_compile else [False, True]
     if args.render:
-        for c in ([None] if args.no_compile else [False, None]):
+        for c in ([False] if args.no_compile else [False, None]):
             print(json.dumps(demo_render(args.render, c)), flush=True)
     priors = {}
     if args.only == "render":
