@@ -63,3 +63,15 @@ def tiny_models():
     if ms is None:
         pytest.skip(f"reference fixtures not found at {FIXTURES} (needed for the tiny model)")
     return ms
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run only where torch sees a CUDA GPU; elsewhere they are skipped with the reason."""
+    gpu_tests = [item for item in items if "gpu" in item.keywords]
+    if not gpu_tests:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        for item in gpu_tests:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU; torch sees none here"))
