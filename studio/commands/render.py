@@ -9,11 +9,12 @@ from studio.commands.running import TerminalReporter, add_running_arguments, dri
 from studio.engine.checkpoints import CheckpointError
 from studio.engine.labels import LabelTablesNotFound
 from studio.engine.spec import SongSpec, SpecError
+from studio.engine.takes import TakeFolderError, check_new_take_folder
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="song spec, .toml or .json (every key but 'seconds' optional)")
-    p.add_argument("--out", required=True, help="new take folder to write")
+    p.add_argument("--out", required=True, help="new take folder to write (absent or empty)")
     add_running_arguments(p)
 
 
@@ -22,9 +23,10 @@ def run(args) -> int:
 
     try:
         spec = SongSpec.from_file(args.spec)
+        check_new_take_folder(args.out)  # before the minutes a model takes to load
         models = load_models(spec.model, args.models_dir)
         take = new_take(spec, args.out, models)
-    except (SpecError, CheckpointError, LabelTablesNotFound, FileExistsError) as exc:
+    except (SpecError, CheckpointError, LabelTablesNotFound, TakeFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)

@@ -19,11 +19,10 @@ from .alignment import lyric_alignment
 from .chunked_decode import decode_in_chunks
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                      WindowDone)
-from .labels import song_total_length
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
-from .spec import SongSpec, SpecError
+from .spec import SongSpec, SpecError, song_lengths
 from .speed import measured_rates
 from .takes import Take, TakeStatus
 from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
@@ -36,7 +35,8 @@ class OutOfMemory(RuntimeError):
 def pick_device(spec: SongSpec) -> torch.device:
     if spec.device == "cuda" or (spec.device == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
-            raise SpecError("the spec asks for a CUDA GPU but none is available; set device to \"cpu\" or \"auto\".")
+            raise SpecError("a CUDA GPU was asked for (device \"cuda\") but none is available; set device to "
+                            "\"cpu\" or \"auto\".")
         return torch.device("cuda")
     return torch.device("cpu")
 
@@ -46,20 +46,6 @@ def sample_dtype(device: torch.device) -> torch.dtype:
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
-
-
-def song_lengths(spec: SongSpec, models: ModelSet) -> tuple[int, int]:
-    """(samples to generate, rounded to the top hop; total song length for the timing signal), raw samples."""
-    sr, top = models.sr, models.hop_lengths[-1]
-    n = int(spec.seconds * sr) // top * top
-    if n <= 0:
-        raise SpecError(f"{spec.seconds} s is shorter than one top-level token ({top / sr:.3f} s).")
-    cfg = models.prior(models.levels - 1).cfg
-    total = song_total_length(spec.seconds, spec.song_seconds, sr, cfg.min_duration)
-    if cfg.max_duration is not None and total >= cfg.max_duration * sr:
-        raise SpecError(f"{total / sr:.0f} s is longer than this model can place in a song "
-                        f"({cfg.max_duration:.0f} s); make the song shorter.")
-    return n, total
 
 
 def init_codes(take: Take, models: ModelSet, spec: SongSpec, n_samples: int) -> None:
@@ -318,8 +304,9 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
 
 
 def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, chunk_size=None) -> int:
-    """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample
-    against the device's free memory (less a margin, ``memory.USABLE_FRACTION``). Raises OutOfMemory, before sampling, if none fits."""
+    """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample against
+    the device's free memory (less a margin, ``memory.USABLE_FRACTION``). Raises OutOfMemory, before sampling, if
+    none fits."""
     name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
     one = memory.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
     per_sample = one.kv_cache + one.activations  # the KV cache as the sampler allocates it

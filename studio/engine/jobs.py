@@ -8,14 +8,15 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .cascade import song_lengths
+from .cascade import pick_device
 from .modelset import ModelSet
-from .spec import SongSpec, SpecError
+from .spec import SongSpec, SpecError, song_lengths, validate_for_model
 from .takes import Take, TakePlan
 
 
 def new_take(spec: SongSpec, folder: "str | Path", models: ModelSet) -> Take:
     """A take that samples ``spec`` from scratch (or from its priming clip)."""
+    _check(spec, models)
     levels = [models.levels - 1] if spec.levels == "top" else list(range(models.levels - 1, -1, -1))
     plan = TakePlan(kind="generate", levels=levels, candidates=list(range(int(spec.candidates))))
     return Take.create(folder, spec, plan, models.name, models.sr, models.hop_lengths)
@@ -37,6 +38,7 @@ def continue_take(parent: Take, seconds: float, folder: "str | Path", models: Mo
     orig = [parent.plan.candidates[c] for c in cands]
     top = models.levels - 1
     lv = [top] if levels == "top" else list(range(top, -1, -1))
+    _check(spec, models)
     take = Take.create(folder, spec, TakePlan("continue", lv, orig), models.name, models.sr, models.hop_lengths,
                        parent=parent.record.id)
     take.record.parent_path = str(parent.path)
@@ -70,6 +72,7 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
         range_seconds = [a, b]
     orig = [parent.plan.candidates[c] for c in candidates]
     plan = TakePlan("upsample", list(range(top - 1, -1, -1)), orig, range_seconds)
+    _check(spec, models)
     take = Take.create(folder, spec, plan, models.name, models.sr, models.hop_lengths, parent=parent.record.id)
     take.record.parent_path = str(parent.path)
     take.save()
@@ -77,3 +80,9 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
         if parent.has_codes(level):
             take.write_codes(level, parent.codes(level)[list(candidates)])
     return take
+
+
+def _check(spec: SongSpec, models: ModelSet) -> None:
+    """Everything the spec asks of this model and machine, before a take folder is made (SpecError if not)."""
+    validate_for_model(spec, models)
+    pick_device(spec)

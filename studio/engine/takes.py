@@ -14,17 +14,18 @@ take needs no pickle (``np.load(allow_pickle=False)`` and JSON).
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .spec import SongSpec
+from .spec import SongSpec, SpecError
 
 TAKE_FILE = "take.json"
 
@@ -51,6 +52,7 @@ class TakeStatus(str, Enum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     DONE = "done"
+    DAMAGED = "damaged"  # never recorded: what a listing shows for a take whose take.json cannot be read
 
     def __str__(self) -> str:
         return self.value
@@ -58,7 +60,7 @@ class TakeStatus(str, Enum):
     @property
     def resumable(self) -> bool:
         """The job stopped before it finished (cancelled, failed, or a crash left it running): it can be resumed."""
-        return self is not TakeStatus.DONE
+        return self in (TakeStatus.RUNNING, TakeStatus.CANCELLED, TakeStatus.FAILED)
 
 
 @dataclass
@@ -92,6 +94,137 @@ class TakeRecord:
 
     def __post_init__(self):
         self.status = TakeStatus(self.status)  # read from JSON as its value; an unknown one raises ValueError
+        if self.status is TakeStatus.DAMAGED:
+            raise ValueError("'damaged' is not a status a take records")
+
+
+class DamagedTake(ValueError):
+    """A take folder whose ``take.json`` is not a take record; the message names the file, the fault and the fix."""
+
+    def __init__(self, folder: Path, fault: str):
+        self.folder = Path(folder)
+        super().__init__(f"{self.folder / TAKE_FILE}: damaged take record ({fault}). Its codes and audio are left "
+                         f"untouched: restore take.json from a backup, or move the folder aside.")
+
+
+class TakeFolderError(OSError):
+    """A folder a new take cannot be made in (it holds files, or cannot be written); nothing in it is touched."""
+
+
+def check_new_take_folder(path: "str | Path") -> Path:
+    """``path`` if a new take may be made there (absent, or an empty folder); creates nothing.
+
+    Raises:
+        TakeFolderError: ``path`` is a file, holds a take or other files, or cannot be listed.
+    """
+    path = Path(path)
+    if not path.exists():
+        return path
+    if not path.is_dir():
+        raise TakeFolderError(f"'{path}' is a file, not a folder: choose a new --out folder.")
+    fix = f"choose a new --out folder, or `studio resume {path}` if it is a take"
+    try:
+        names = sorted(p.name for p in path.iterdir())
+    except OSError as exc:
+        raise TakeFolderError(f"cannot look inside '{path}' ({exc.strerror or exc}): {fix}.") from None
+    if TAKE_FILE in names:
+        raise TakeFolderError(f"'{path}' already holds a take: run `studio resume {path}` to finish it, or choose a "
+                              f"new --out folder for a new take.")
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise TakeFolderError(f"'{path}' already holds files ({shown}) and a new take never writes among them: {fix}.")
+    return path
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _text(v) -> bool:
+    return isinstance(v, str)
+
+
+def _optional(check):
+    return lambda v: v is None or check(v)
+
+
+def _list_of(check):
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _index(v) -> bool:
+    return _whole(v) and v >= 0
+
+
+# field -> (what it must be, check); a record's fields without a default must be present
+_PLAN_FIELDS = {
+    "kind": ('"generate", "continue" or "upsample"', lambda v: v in ("generate", "continue", "upsample")),
+    "levels": ("a list of levels", _list_of(_index)),
+    "candidates": ("a list of candidate numbers", _list_of(_index)),
+    "range_seconds": ("null or [start, end] in seconds", _optional(lambda v: _list_of(_number)(v) and len(v) == 2)),
+}
+_RECORD_FIELDS = {
+    "id": ("a non-empty text", lambda v: _text(v) and v != ""),
+    "spec": ("an object", lambda v: isinstance(v, dict)),
+    "plan": ("an object", lambda v: isinstance(v, dict)),
+    "model": ("a text", _text),
+    "seed": ("a whole number", _whole),
+    "sr": ("a positive whole number", lambda v: _whole(v) and v > 0),
+    "hop_lengths": ("a list of positive whole numbers", lambda v: _list_of(_whole)(v) and bool(v) and min(v) > 0),
+    "parent": ("null or a text", _optional(_text)),
+    "status": ("a text", _text),
+    "error": ("null or a text", _optional(_text)),
+    "created": ("a time in seconds", _number),
+    "finished": ("null or a time in seconds", _optional(_number)),
+    "windows_done": ("an object of level: windows written",
+                     lambda v: isinstance(v, dict) and all(k.isdecimal() and _index(n) for k, n in v.items())),
+    "levels_done": ("a list of levels", _list_of(_index)),
+    "chosen": ("null or a candidate number", _optional(_index)),
+    "parent_path": ("null or a text", _optional(_text)),
+}
+_REQUIRED = tuple(f.name for f in fields(TakeRecord) if f.default is MISSING and f.default_factory is MISSING)
+
+
+def _shown(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:36] + " ..."
+
+
+def _check_fields(data, checks: dict, required: tuple, where: str) -> None:
+    """ValueError naming the first fault of ``data`` (a parsed JSON object) against ``checks``."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} is {_shown(data)}, not an object")
+    unknown = sorted(set(data) - set(checks))
+    if unknown:
+        raise ValueError(f"{where} has unknown field(s) {', '.join(map(repr, unknown))}")
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ValueError(f"{where} lacks the field(s) {', '.join(map(repr, missing))}")
+    for name, (what, ok) in checks.items():
+        if name in data and not ok(data[name]):
+            raise ValueError(f"'{name}' in {where} must be {what}, not {_shown(data[name])}")
+
+
+def _record_from(data) -> TakeRecord:
+    """The record that ``data`` (take.json parsed) holds; ValueError naming the first field that is missing or wrong."""
+    _check_fields(data, _RECORD_FIELDS, _REQUIRED, "the record")
+    _check_fields(data["plan"], _PLAN_FIELDS, (), "the plan")
+    try:
+        SongSpec.from_dict(data["spec"])
+    except SpecError as exc:
+        raise ValueError(f"its song spec is not valid: {str(exc).rstrip('.')}") from None
+    record = TakeRecord(**{**data, "windows_done": {int(k): n for k, n in data.get("windows_done", {}).items()}})
+    n_levels, plan = len(record.hop_lengths), TakePlan(**record.plan)
+    levels = set(plan.levels) | set(record.levels_done) | set(record.windows_done)
+    if max(levels, default=0) >= n_levels:
+        raise ValueError(f"it names level {max(levels)}, but its model has levels 0-{n_levels - 1}")
+    if record.chosen is not None and record.chosen >= len(plan.candidates):
+        raise ValueError(f"'chosen' is candidate {record.chosen}, but the take has {len(plan.candidates)}")
+    return record
 
 
 class Take:
@@ -105,10 +238,13 @@ class Take:
     @classmethod
     def create(cls, path: "str | Path", spec: SongSpec, plan: TakePlan, model: str, sr: int, hop_lengths: list,
                parent: Optional[str] = None) -> "Take":
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        if (path / TAKE_FILE).exists():
-            raise FileExistsError(f"{path} already holds a take; choose a new folder or use 'studio resume'.")
+        """A new take in ``path``, which must be absent or empty (:func:`check_new_take_folder`)."""
+        path = check_new_take_folder(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TakeFolderError(f"cannot make the take folder '{path}' ({exc.strerror or exc}): choose a folder "
+                                  f"you can write to.") from None
         rec = TakeRecord(id=uuid.uuid4().hex[:12], spec=spec.to_dict(), plan=asdict(plan), model=model,
                          seed=int(spec.seed), sr=int(sr), hop_lengths=list(hop_lengths), parent=parent)
         take = cls(path, rec)
@@ -117,16 +253,26 @@ class Take:
 
     @classmethod
     def load(cls, path: "str | Path") -> "Take":
+        """The take in folder ``path``.
+
+        Raises:
+            FileNotFoundError: the folder holds no ``take.json``.
+            DamagedTake: ``take.json`` cannot be read, is not JSON, or any field of it is missing or wrong.
+        """
         path = Path(path)
         f = path / TAKE_FILE
-        if not f.is_file():
+        if not f.exists():
             raise FileNotFoundError(f"{path} is not a take folder (no {TAKE_FILE}).")
         try:
-            data = json.loads(f.read_text())
-            data["windows_done"] = {int(k): v for k, v in data.get("windows_done", {}).items()}
-            record = TakeRecord(**data)
-        except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
-            raise ValueError(f"{f}: damaged take record ({exc}).") from None
+            record = _record_from(json.loads(f.read_bytes()))
+        except OSError as exc:
+            raise DamagedTake(path, f"it cannot be read: {exc.strerror or exc}") from None
+        except RecursionError:
+            raise DamagedTake(path, "it is nested too deeply to be a take record") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DamagedTake(path, f"it is not JSON: {exc}") from None
+        except ValueError as exc:
+            raise DamagedTake(path, str(exc)) from None
         return cls(path, record)
 
     def save(self) -> None:
@@ -195,16 +341,27 @@ class Take:
         return self.record.status is TakeStatus.DONE
 
 
-def find_takes(root: "str | Path") -> list[Take]:
-    """Every take folder under ``root`` (one level deep), oldest first."""
-    root = Path(root)
-    takes = []
-    for f in sorted(root.glob(f"*/{TAKE_FILE}")):
+class TakeScan(NamedTuple):
+    takes: list  # Take, oldest first
+    damaged: list  # DamagedTake, by folder name
+
+
+def scan_takes(root: "str | Path") -> TakeScan:
+    """Every take folder under ``root`` (one level deep): the readable takes, and the damaged ones with their fault."""
+    takes, damaged = [], []
+    for f in sorted(Path(root).glob(f"*/{TAKE_FILE}")):
         try:
             takes.append(Take.load(f.parent))
-        except (ValueError, TypeError, FileNotFoundError):
+        except DamagedTake as exc:
+            damaged.append(exc)
+        except FileNotFoundError:  # removed while we looked
             continue
-    return sorted(takes, key=lambda t: t.record.created)
+    return TakeScan(sorted(takes, key=lambda t: t.record.created), damaged)
+
+
+def find_takes(root: "str | Path") -> list[Take]:
+    """Every readable take folder under ``root`` (one level deep), oldest first; damaged ones are left out."""
+    return scan_takes(root).takes
 
 
 def interrupted_takes(root: "str | Path") -> list[Take]:

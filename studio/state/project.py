@@ -94,7 +94,7 @@ class Project:
         """A fresh folder name under takes/: ``0003-upsample``."""
         existing = [p.name for p in self.takes_dir.iterdir()] if self.takes_dir.is_dir() else []
         existing += [p.name for p in self.trash_dir.iterdir()] if self.trash_dir.is_dir() else []
-        n = 1 + max([int(name[:4]) for name in existing if name[:4].isdigit()], default=0)
+        n = 1 + max([int(name[:4]) for name in existing if name[:4].isdecimal()], default=0)
         return self.takes_dir / f"{n:04d}-{kind}"
 
     def trash(self, take_dir: "str | Path") -> Path:

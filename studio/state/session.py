@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from studio.engine.events import clock_text  # noqa: F401  (the views' one time format, re-exported)
 from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                                   WindowDone)
+from studio.engine.spec import SongSpec, SpecError
 from studio.state.job_queue import JobQueue, PendingJob
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
@@ -170,6 +171,11 @@ class StudioSession(QObject):
             self.error.emit("No model is loaded: pick one in the Model list (or Models > Choose model folder...).")
             return False
         project, spec = self.project.project, dict(spec)
+        try:
+            SongSpec.from_dict(spec)  # every field's type and range, before anything is queued or made
+        except SpecError as exc:
+            self.error.emit(f"The song cannot be generated: {exc}")
+            return False
         label = (f"Generate: {spec.get('artist') or 'unknown'}, {spec.get('genre') or 'unknown'}, "
                  f"{float(spec.get('seconds', 0)):g} s")
         return self._submit("generate", label, lambda: JobRequest(

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
-from studio.engine.takes import Take, TakeStatus, find_takes
+from studio.engine.takes import DamagedTake, Take, TakeStatus, scan_takes
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class TakeSummary:
 
     @property
     def label(self) -> str:
+        if self.status is TakeStatus.DAMAGED:
+            return self.name
         extra = f" {self.range_seconds[0]:.1f}-{self.range_seconds[1]:.1f} s" if self.range_seconds else ""
         return f"{self.name}{extra} · {self.seconds:.2f} s · {self.n_candidates} cand."
 
@@ -54,9 +56,16 @@ def summarize(take: Take) -> TakeSummary:
                        tuple(rec.levels_done), rec.chosen, rec.created, tuple(rng) if rng else None, rec.error)
 
 
+def _summarize_damaged(damage: DamagedTake) -> TakeSummary:
+    """The row of a take whose record cannot be read: its status DAMAGED, its error the message saying why."""
+    return TakeSummary(str(damage.folder), "", None, "unknown", TakeStatus.DAMAGED, 0.0, 0, (), None, 0.0, None,
+                       str(damage))
+
+
 def list_takes(root: "str | Path") -> list[TakeSummary]:
-    """Every take under ``root``, oldest first."""
-    return [summarize(t) for t in find_takes(root)]
+    """Every take under ``root``, oldest first, then the damaged ones (shown, so nothing seems lost)."""
+    scan = scan_takes(root)
+    return [summarize(t) for t in scan.takes] + [_summarize_damaged(d) for d in scan.damaged]
 
 
 @dataclass(frozen=True)

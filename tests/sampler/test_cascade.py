@@ -179,10 +179,9 @@ def test_bad_specs_fail_with_clear_messages(tiny_models, tmp_path):
     with pytest.raises(SpecError, match="temperature"):
         SongSpec(seconds=1, temperature=[1, 2])
     spec = SongSpec(seconds=TINY_SECONDS, **{**SPEC, "song_seconds": 700})
-    take = new_take(spec, tmp_path / "long", tiny_models)
-    events = run(take, tiny_models)
-    assert "longer than this model" in events[-1].error
-    assert Take.load(take.path).record.status == "failed"
+    with pytest.raises(SpecError, match="longer than this model"):  # refused before any folder is made
+        new_take(spec, tmp_path / "long", tiny_models)
+    assert not (tmp_path / "long").exists()
 
 
 def test_unknown_artist_warns_and_falls_back(tiny_models, tmp_path):
@@ -219,14 +218,13 @@ def test_memory_check_limits_batch_and_refuses_before_sampling(tiny_models, tmp_
     assert Take.load(take.path).record.status == "failed"
 
 
-def test_corrupt_priming_clip_fails_the_take_with_a_clear_message(tiny_models, tmp_path):
+def test_corrupt_priming_clip_is_refused_before_a_take_is_made(tiny_models, tmp_path):
     bad = tmp_path / "broken.flac"
     bad.write_bytes(b"fLaC" + b"\x00" * 200)
     spec = SongSpec(seconds=TINY_SECONDS, levels="top", prime={"file": str(bad)}, **SPEC)
-    take = new_take(spec, tmp_path / "p", tiny_models)
-    events = run(take, tiny_models)
-    assert events[-1].error.startswith("priming clip:") and "broken.flac" in events[-1].error
-    assert Take.load(take.path).record.status == "failed"
+    with pytest.raises(SpecError, match=r"'prime.file': Could not read 'broken.flac' as audio.*convert the file"):
+        new_take(spec, tmp_path / "p", tiny_models)
+    assert not (tmp_path / "p").exists()
 
 
 def test_compiled_take_says_it_prepares_and_equals_the_eager_take(tiny_models, tmp_path, monkeypatch):

@@ -92,9 +92,9 @@ def test_bench_times_each_level_on_the_engine_thread_policy(model_dir, capsys, m
 
 def test_bench_names_the_bad_number(capsys):
     assert main(["bench", "--seconds", "0"]) == 2
-    assert "'seconds' must be a positive number of seconds, not 0.0." in capsys.readouterr().err
+    assert "'seconds' must be a positive number of seconds, at most 1200, not 0.0." in capsys.readouterr().err
     assert main(["bench", "--candidates", "0"]) == 2
-    assert "'candidates' must be between 1 and 64, not 0." in capsys.readouterr().err
+    assert "'candidates' must be a whole number from 1 to 64, not 0." in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="asks for a GPU where there is none")

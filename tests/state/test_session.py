@@ -134,10 +134,16 @@ def test_a_cancelled_job_and_a_job_that_cannot_start(qtbot, studio_session):
     assert session.take.summary.status == "cancelled" and session.take.summary.resumable
     assert Take.load(take_dir).record.status == "cancelled"
 
-    rec.clear()
+    rec.clear()  # a field out of range: refused at once, nothing queued or sent
+    assert not session.generate(dict(TINY_SPEC, seconds=0.372, temperature=[0.99, 0.99, 5.0]))
+    assert rec.of("error") == ["The song cannot be generated: 'temperature' must be one number or three (levels 0, "
+                               "1, 2), each in (0, 2], not [0.99, 0.99, 5.0]."]
+    assert not session.busy and rec.of("job_started") == []
+
+    rec.clear()  # valid on its own, but longer than the model can place: the sampler process refuses it
     with qtbot.waitSignal(session.error, timeout=JOB_MS) as blocker:
-        assert session.generate(dict(TINY_SPEC, seconds=0.372, temperature=[0.99, 0.99, 5.0]))
-    assert blocker.args[0].startswith("Could not start the generate:")
+        assert session.generate(dict(TINY_SPEC, seconds=0.372, song_seconds=700))
+    assert blocker.args[0].startswith("Could not start the generate:") and "longer than this model" in blocker.args[0]
     assert not session.busy and session.running_take == "" and rec.of("job_ended") == []
     assert [t.path for t in session.project.takes] == [str(take_dir)]  # no take was made
 
