@@ -46,20 +46,26 @@ def _fail(key: str, value, allowed: str) -> SpecError:
     return SpecError(f"'{key}' must be {allowed}, not {_short.repr(value)}.")
 
 
+def is_whole(value) -> bool:
+    """A whole number, never a bool or a float (the rule for every integer field read from a file)."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A finite real, never a bool; an int is finite however large (it may not fit a float)."""
+    return is_whole(value) or (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value))
+
+
 def _number(key: str, value, lo: float, hi: float, allowed: str, lo_open: bool = False) -> float:
     """A finite real (never a bool) in [lo, hi], or (lo, hi] when ``lo_open``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise _fail(key, value, allowed)
-    if not isinstance(value, Integral) and not math.isfinite(value):  # an int is finite (and may not fit a float)
-        raise _fail(key, value, allowed)
-    if value > hi or value < lo or (lo_open and value == lo):
+    if not is_finite_number(value) or value > hi or value < lo or (lo_open and value == lo):
         raise _fail(key, value, allowed)
     return float(value)
 
 
 def _whole(key: str, value, lo: int, hi: int, allowed: str) -> int:
     """A whole number (never a bool or a float) in [lo, hi]."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or not lo <= value <= hi:
+    if not is_whole(value) or not lo <= value <= hi:
         raise _fail(key, value, allowed)
     return int(value)
 

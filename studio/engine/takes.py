@@ -14,7 +14,6 @@ take needs no pickle (``np.load(allow_pickle=False)`` and JSON).
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 import uuid
@@ -25,7 +24,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .spec import SongSpec, SpecError
+from .spec import SongSpec, SpecError, is_finite_number, is_whole
 
 TAKE_FILE = "take.json"
 
@@ -136,14 +135,6 @@ def check_new_take_folder(path: "str | Path") -> Path:
     return path
 
 
-def _whole(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _text(v) -> bool:
     return isinstance(v, str)
 
@@ -157,7 +148,7 @@ def _list_of(check):
 
 
 def _index(v) -> bool:
-    return _whole(v) and v >= 0
+    return is_whole(v) and v >= 0
 
 
 # field -> (what it must be, check); a record's fields without a default must be present
@@ -165,21 +156,22 @@ _PLAN_FIELDS = {
     "kind": ('"generate", "continue" or "upsample"', lambda v: v in ("generate", "continue", "upsample")),
     "levels": ("a list of levels", _list_of(_index)),
     "candidates": ("a list of candidate numbers", _list_of(_index)),
-    "range_seconds": ("null or [start, end] in seconds", _optional(lambda v: _list_of(_number)(v) and len(v) == 2)),
+    "range_seconds": ("null or [start, end] in seconds",
+                      _optional(lambda v: _list_of(is_finite_number)(v) and len(v) == 2)),
 }
 _RECORD_FIELDS = {
     "id": ("a non-empty text", lambda v: _text(v) and v != ""),
     "spec": ("an object", lambda v: isinstance(v, dict)),
     "plan": ("an object", lambda v: isinstance(v, dict)),
     "model": ("a text", _text),
-    "seed": ("a whole number", _whole),
-    "sr": ("a positive whole number", lambda v: _whole(v) and v > 0),
-    "hop_lengths": ("a list of positive whole numbers", lambda v: _list_of(_whole)(v) and bool(v) and min(v) > 0),
+    "seed": ("a whole number", is_whole),
+    "sr": ("a positive whole number", lambda v: is_whole(v) and v > 0),
+    "hop_lengths": ("a list of positive whole numbers", lambda v: _list_of(is_whole)(v) and bool(v) and min(v) > 0),
     "parent": ("null or a text", _optional(_text)),
     "status": ("a text", _text),
     "error": ("null or a text", _optional(_text)),
-    "created": ("a time in seconds", _number),
-    "finished": ("null or a time in seconds", _optional(_number)),
+    "created": ("a time in seconds", is_finite_number),
+    "finished": ("null or a time in seconds", _optional(is_finite_number)),
     "windows_done": ("an object of level: windows written",
                      lambda v: isinstance(v, dict) and all(k.isdecimal() and _index(n) for k, n in v.items())),
     "levels_done": ("a list of levels", _list_of(_index)),

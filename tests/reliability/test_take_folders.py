@@ -165,3 +165,14 @@ def test_a_project_with_a_damaged_take_opens_with_every_other_take_shown(qtbot, 
     finally:
         session.shutdown()
     assert {p.name: p.read_bytes() for p in damaged.iterdir() if p.name != "take.json"} == kept
+
+
+def test_a_record_with_huge_whole_numbers_loads_without_an_overflow(tmp_path):
+    """Integers beyond a float's range are still finite numbers (the rule spec fields use too), never an
+    OverflowError traceback."""
+    folder = tmp_path / "takes" / "0001-generate"
+    folder.mkdir(parents=True)
+    huge = 10**400
+    (folder / "take.json").write_text(json.dumps({**_good_record(tmp_path), "created": huge, "seed": huge}))
+    record = Take.load(folder).record
+    assert record.created == huge and record.seed == huge
