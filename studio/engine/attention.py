@@ -138,13 +138,20 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(n, t, h * d)
 
 
+def _masked(w: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    """Attention scores with ``mask`` applied as the SDPA kernel applies it: a bool mask keeps the keys it marks, a
+    float mask is added."""
+    if mask is None:
+        return w
+    return w.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else w + mask
+
+
 def _one_query(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
     """The attention of one query (N, H, 1, hd) as two reductions, for the compiled step on the CPU: inductor fuses
     them into a loop or two, where the SDPA kernel's fixed cost per call outweighs a decode step's work. The same
     arithmetic as the kernel (fp32 softmax); ``mask`` as in ``_attend``."""
     w = (q * k).sum(-1) * (q.shape[-1] ** -0.5)  # (N, H, Tk)
-    if mask is not None:
-        w = w.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else w + mask
+    w = _masked(w, mask)
     w = torch.softmax(w.float(), dim=-1).to(v.dtype)
     return (w.unsqueeze(-1) * v).sum(-2, keepdim=True)
 
@@ -278,8 +285,7 @@ class FactoredAttention(nn.Module):
     def _attend_recorded(self, qh, kh, vh, mask):
         """The same attention with its weights kept in ``last_weights`` (N, H, Tq, Tk), for the lyric alignment."""
         w = torch.matmul(qh, kh.transpose(-1, -2)) / math.sqrt(qh.shape[-1])
-        if mask is not None:
-            w = w.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else w + mask
+        w = _masked(w, mask)
         w = torch.softmax(w.float(), dim=-1)
         self.last_weights = w.detach()
         return torch.matmul(w.to(vh.dtype), vh)

@@ -177,13 +177,18 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
     todo = {lv: [w for w in ws if sampled_prefix(current[lv], w) < w.end - w.start]
             for lv, ws in windows.items()}
     batches = {lv: min(len(plan.candidates), max(1, int(spec.max_batch[lv]))) for lv in plan.levels if todo[lv]}
+    n_batches = {lv: -(-len(plan.candidates) // b) for lv, b in batches.items()}
+
+    def left(lv, ws) -> int:
+        """Tokens still to sample in windows ``ws`` of level ``lv``."""
+        return sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in ws)
+
     eta = 0.0
     rates = measured_rates(models, device, dtype, batches, spec.hop_fraction)
     for lv, (per_token, prime_s) in rates.items():
-        n_batches = -(-len(plan.candidates) // batches[lv])
-        clock.rate[lv] = per_token * n_batches
-        eta += sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in todo[lv]) * per_token * n_batches
-        eta += len(todo[lv]) * prime_s * n_batches
+        clock.rate[lv] = per_token * n_batches[lv]
+        eta += left(lv, todo[lv]) * per_token * n_batches[lv]
+        eta += len(todo[lv]) * prime_s * n_batches[lv]
     yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
                      tokens, len(plan.candidates), eta)
     clock.t0 = time.monotonic()
@@ -192,7 +197,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
         rem = {}
         for lv in plan.levels[plan.levels.index(from_level):]:
             start = from_window if lv == from_level else 0
-            rem[lv] = sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in windows[lv][start:])
+            rem[lv] = left(lv, windows[lv][start:])
         return rem
 
     warned = set()
@@ -209,11 +214,9 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
         ws = windows[level]
         compiled, sig = False, None
         if todo.get(level) and step_compile.wanted(device):
-            n_batches = -(-len(plan.candidates) // batches[level])
-            steps = sum((w.end - w.start) - sampled_prefix(codes, w) for w in todo[level]) * n_batches
             sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
                                          spec.top_p)
-            compiled = step_compile.pays(device, sig, steps, rates[level][0])
+            compiled = step_compile.pays(device, sig, left(level, todo[level]) * n_batches[level], rates[level][0])
             wait = step_compile.expected_compile_s(device, sig)
             if compiled and wait:
                 yield Preparing(level, f"preparing the sampler for level {level} (compiling its step, about "

@@ -104,7 +104,9 @@ def expected_compile_s(device: torch.device, sig: str) -> float:
 
 
 def mark_warm(sig: str) -> None:
-    """Remember that this graph compiled (so later processes count on the warm cache)."""
+    """Remember that this graph compiled (so later processes count on the warm cache); once per process."""
+    if sig in _ran_here:
+        return
     _ran_here.add(sig)
     try:
         _marker(sig).parent.mkdir(parents=True, exist_ok=True)
