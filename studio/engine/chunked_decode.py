@@ -45,12 +45,23 @@ def _reach(layer: nn.Module, lo: int, hi: int) -> tuple[int, int]:
     return lo * s - p, hi * s - p + d * (k - 1)  # y[t] reads x[t * s - p + j * d]
 
 
+_GEOMETRIES: dict = {}  # (config, level) -> DecoderGeometry: it depends on nothing else
+
+
 def decoder_geometry(cfg: VQVAEConfig, level: int) -> DecoderGeometry:
     """Receptive field and widest activation of ``level``'s decoder, from the layers it runs, in the order it runs them.
 
     The decoder is built from ``cfg`` on the ``meta`` device (no memory, no weights) and run once on one code while
     hooks record each convolution; walking them backwards from one code's ``hop`` samples gives the codes they read.
+    Worked out once per config and level (every preview and level decode asks again).
     """
+    key = (repr(cfg), level)
+    if key not in _GEOMETRIES:
+        _GEOMETRIES[key] = _measure_geometry(cfg, level)
+    return _GEOMETRIES[key]
+
+
+def _measure_geometry(cfg: VQVAEConfig, level: int) -> DecoderGeometry:
     with torch.device("meta"):
         decoder = Decoder(cfg, level)
     layers: list[nn.Module] = []
