@@ -1,4 +1,5 @@
-"""Loading audio files: any format libsndfile reads, any channel count, any rate, optionally just a time range.
+"""Loading audio files: any format libsndfile reads, any channel count, any rate, optionally just a time range; and
+encoding a take's audio as WAV bytes, for a writer that stores them atomically.
 
 Everything a user can get wrong (a missing file, a file libsndfile cannot decode, a range outside the file) raises
 ``AudioLoadError`` with one message that names the file, the cause and the fix.
@@ -6,6 +7,7 @@ Everything a user can get wrong (a missing file, a file libsndfile cannot decode
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from studio.audio.resample import (
     resampled_length,
 )
 
-__all__ = ["AudioInfo", "AudioLoadError", "audio_info", "load_audio", "readable_formats", "resample"]
+__all__ = ["AudioInfo", "AudioLoadError", "audio_info", "load_audio", "readable_formats", "resample", "wav_bytes"]
 
 _WHOLE_READ_FORMATS = ("MP3",)  # containers libsndfile only decodes right in one read from the start
 
@@ -196,3 +198,14 @@ def load_audio(path, sr: int, start: float | None = None, end: float | None = No
         return np.ascontiguousarray(out, dtype=np.float32)
     n_out = resampled_length(s1 - s0, info.sr, sr)
     return resample_positions(mono, info.sr, sr, s0 - r0, n_out)
+
+
+def wav_bytes(samples: np.ndarray, sr: int) -> bytes:
+    """Mono float samples (T,), clipped to [-1, 1], as the bytes of a 16-bit PCM WAV file at ``sr`` Hz.
+
+    Encoded in memory, so the caller writes the file in one atomic, fsynced step (a disk error is then an ``OSError``
+    of that write, never a half-written WAV).
+    """
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(samples, -1.0, 1.0).astype(np.float32), int(sr), subtype="PCM_16", format="WAV")
+    return buf.getvalue()

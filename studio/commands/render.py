@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from studio.commands.running import TerminalReporter, add_running_arguments, drive, load_models
+from studio.engine.atomic_files import DiskWriteError
 from studio.engine.checkpoints import CheckpointError
 from studio.engine.labels import LabelTablesNotFound
 from studio.engine.spec import SongSpec, SpecError
@@ -18,7 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_running_arguments(p)
 
 
-def run(args) -> int:
+def open_new_take(args):
+    """The spec read, the folder checked, the models loaded and the take made: ``(take, models)``, or None after one
+    message on stderr. `studio render` and its farm route (--ray) both start here."""
     from studio.engine.jobs import new_take
 
     try:
@@ -26,8 +29,16 @@ def run(args) -> int:
         check_new_take_folder(args.out)  # before the minutes a model takes to load
         models = load_models(spec.model, args.models_dir)
         take = new_take(spec, args.out, models)
-    except (SpecError, CheckpointError, LabelTablesNotFound, TakeFolderError) as exc:
+    except (SpecError, CheckpointError, LabelTablesNotFound, TakeFolderError, DiskWriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return None
     print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)
+    return take, models
+
+
+def run(args) -> int:
+    made = open_new_take(args)
+    if made is None:
+        return 2
+    take, models = made
     return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)

@@ -16,15 +16,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from studio.engine.atomic_files import DiskWriteError
+    from studio.engine.take_check import check_take, raise_lost
+    from studio.engine.take_lock import TakeLocked, holder_of
     from studio.engine.takes import Take
 
     try:
         take = Take.load(args.take)
-        if take.finished:
+        holder = holder_of(take.path)
+        if holder is not None:  # before the minutes a model takes to load
+            raise TakeLocked(take.path, holder)
+        models = load_models(take.spec.model, args.models_dir)
+        faults = check_take(take, models)
+        raise_lost(faults)  # what resuming cannot re-make, before anything is touched
+        if take.finished and not faults:  # a "done" take with damaged files is repaired by the run
             print(f"{take.path} is already finished.")
             return 0
-        models = load_models(take.spec.model, args.models_dir)
-    except (FileNotFoundError, ValueError, SpecError, CheckpointError) as exc:
+    except (FileNotFoundError, ValueError, SpecError, CheckpointError, TakeLocked, DiskWriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)

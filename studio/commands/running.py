@@ -42,30 +42,30 @@ class TerminalReporter:
 
     def __call__(self, ev) -> None:
         if isinstance(ev, Warning_):
-            self._line(f"warning: {ev.message}", final=True)
+            self.line(f"warning: {ev.message}", final=True)
         elif self.quiet:
             return
         elif isinstance(ev, JobPlanned):
             n = sum(len(w) for w in ev.windows.values())
-            self._line(f"levels {', '.join(map(str, ev.levels))}: {n} windows, {ev.n_candidates} candidate(s), "
+            self.line(f"levels {', '.join(map(str, ev.levels))}: {n} windows, {ev.n_candidates} candidate(s), "
                        f"estimated {clock_text(ev.eta)} on this machine", final=True)
         elif isinstance(ev, Progress):
             now = time.monotonic()
             if now - self.last < (0.2 if self.tty else 5.0) and ev.step != ev.n_steps:
                 return
             self.last = now
-            self._line(f"level {ev.level} window {ev.window + 1}/{ev.n_windows} step {ev.step}/{ev.n_steps} "
+            self.line(f"level {ev.level} window {ev.window + 1}/{ev.n_windows} step {ev.step}/{ev.n_steps} "
                        f"elapsed {clock_text(ev.elapsed)} ETA {clock_text(ev.eta)}")
         elif isinstance(ev, Preparing):
-            self._line(ev.message, final=True)
+            self.line(ev.message, final=True)
         elif isinstance(ev, WindowDone):
             pass
         elif isinstance(ev, LevelDone):
-            self._line(f"level {ev.level} done: {ev.audio.shape[1] / ev.sr:.1f} s of audio written", final=True)
+            self.line(f"level {ev.level} done: {ev.audio.shape[1] / ev.sr:.1f} s of audio written", final=True)
         elif isinstance(ev, AlignmentReady):
-            self._line("lyric alignment written", final=True)
+            self.line("lyric alignment written", final=True)
 
-    def _line(self, text: str, final: bool = False) -> None:
+    def line(self, text: str, final: bool = False) -> None:
         if self.tty:
             self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
         else:
@@ -82,21 +82,32 @@ def drive(take, models, reporter, no_compile: bool = False) -> int:
         step_compile.set_enabled(False)
     stop = threading.Event()
     result = None
+    events = run_take(take, models, cancel=stop.is_set)
     try:
-        for ev in run_take(take, models, cancel=stop.is_set):
+        for ev in events:
             reporter(ev)
             if isinstance(ev, JobDone):
                 result = ev
     except KeyboardInterrupt:
         stop.set()
+        events.close()  # ends the run: its lock on the take is released
         print(f"\ninterrupted; resume with: studio resume {take.path}", file=sys.stderr)
-        take.set_status(TakeStatus.CANCELLED)
+        try:
+            take.set_status(TakeStatus.CANCELLED)
+        except OSError:
+            pass  # the record still says "running": it resumes all the same
         return 130
-    if result is None or result.cancelled:
+    return report_end(take, result)
+
+
+def report_end(take, end) -> int:
+    """The last words of a command that ran ``take`` to ``end`` (its JobDone, or None if it never came): how it ended
+    and what to do next. Returns the exit status."""
+    if end is None or end.cancelled:
         print(f"cancelled; resume with: studio resume {take.path}", file=sys.stderr)
         return 130
-    if result.error:
-        print(f"error: {result.error}\nThe take is kept at {take.path}; fix the cause and run "
+    if end.error:
+        print(f"error: {end.error}\nThe take is kept at {take.path}; fix the cause and run "
               f"'studio resume {take.path}'.", file=sys.stderr)
         return 1
     print(f"done: {take.path}")

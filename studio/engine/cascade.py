@@ -1,7 +1,9 @@
 """The whole cascade as a generator of events: top level, then the upsamplers, window by window.
 
 ``run_take`` drives a take folder to completion: windows already on disk are skipped, so the same call resumes a
-take that was cancelled, crashed or ran out of memory. Every finished window is written before the next starts.
+take that was cancelled, crashed or ran out of memory. Every finished window is written before the next starts. It
+holds the take's lock for the whole run, clears what killed writers left, and checks the take's files against its
+record first, re-making what it can (:mod:`.take_check`).
 """
 
 from __future__ import annotations
@@ -16,16 +18,21 @@ import torch
 
 from . import memory, step_compile
 from .alignment import lyric_alignment
+from .atomic_files import DiskWriteError, remove_stale_temps
 from .chunked_decode import decode_in_chunks
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                      WindowDone)
+from .loudness import set_loudness
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
 from .spec import SongSpec, SpecError, song_lengths
 from .speed import measured_rates
+from .take_check import check_take, repair
+from .take_lock import TakeLock, TakeLocked
 from .takes import Take, TakeStatus
-from .windows import level_windows, sampled_prefix, seed_for, window_conditioning
+from .window_unit import sample_window_rows
+from .windows import level_windows, sampled_prefix
 
 
 class OutOfMemory(RuntimeError):
@@ -107,7 +114,10 @@ class cpu_threads:
 
 
 def run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]] = None) -> Iterator[Event]:
-    """Drive ``take`` to completion, yielding events. Resumable: call again on the same folder."""
+    """Drive ``take`` to completion, yielding events. Resumable: call again on the same folder.
+
+    A take another process is writing, or whose folder refuses the lock file, ends in one ``JobDone`` with the
+    error, the take untouched."""
     spec = take.spec
     device = torch.device("cpu")
     try:
@@ -115,43 +125,89 @@ def run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]] 
         width = models.prior(models.levels - 1).cfg.width
     except Exception:  # reported by _run_take below
         width = 0
-    with cpu_threads(device, width):
-        yield from _run_take(take, models, cancel)
+    try:
+        with TakeLock(take.path), cpu_threads(device, width):
+            yield from _run_take(take, models, cancel)
+    except (TakeLocked, DiskWriteError) as exc:  # raised taking the lock, before anything was written
+        yield JobDone(str(take.path), error=str(exc))
 
 
 def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]) -> Iterator[Event]:
-    spec, plan = take.spec, take.plan
     cancel = cancel or (lambda: False)
+    try:
+        take.record = Take.load(take.path).record  # as the last writer left it: it may have moved on since it was read
+    except (FileNotFoundError, ValueError) as exc:  # gone, or a damaged take.json: left as it is for the user
+        yield JobDone(str(take.path), error=str(exc))
+        return
+    spec, plan = take.spec, take.plan
     try:
         device = pick_device(spec)
         models.to(device)
         dtype = sample_dtype(device)
-        n_samples, total_length = song_lengths(spec, models)
-        init_codes(take, models, spec, n_samples)
+        total_length, faults = prepare_take(take, models)
+        for fault in faults:
+            yield Warning_(str(fault))
         take.set_status(TakeStatus.RUNNING)
         yield from _run_levels(take, models, spec, plan, device, dtype, total_length, cancel)
+        take.set_status(TakeStatus.DONE)
     except Cancelled:
-        take.set_status(TakeStatus.CANCELLED)
+        _record_stop(take, TakeStatus.CANCELLED)
         yield JobDone(str(take.path), cancelled=True)
         return
     except (SpecError, ValueError, OutOfMemory, FileNotFoundError, RuntimeError) as exc:
-        take.set_status(TakeStatus.FAILED, str(exc))
+        _record_stop(take, TakeStatus.FAILED, str(exc))
         yield JobDone(str(take.path), error=str(exc))
         return
-    except Exception as exc:  # a bug: keep the take, write the traceback beside it, tell the caller
-        import traceback
-
-        (take.path / "error.log").write_text(traceback.format_exc())
-        msg = (f"unexpected {type(exc).__name__}: {exc}. The take is kept up to its last window; the details are "
-               f"in {take.path / 'error.log'} (please report them).")
-        take.set_status(TakeStatus.FAILED, msg)
+    except OSError as exc:  # the disk refused a write (full, read-only, permissions): say which file and the fix
+        msg = f"{exc}, then resume the take (it is kept up to its last window)."
+        _record_stop(take, TakeStatus.FAILED, msg)
         yield JobDone(str(take.path), error=msg)
         return
-    take.set_status(TakeStatus.DONE)
+    except Exception as exc:  # a bug: keep the take, write the traceback beside it, tell the caller
+        msg = (f"unexpected {type(exc).__name__}: {exc}. The take is kept up to its last window; "
+               f"{_save_details(take, exc)} (please report them).")
+        _record_stop(take, TakeStatus.FAILED, msg)
+        yield JobDone(str(take.path), error=msg)
+        return
     yield JobDone(str(take.path))
 
 
-def _plan_windows(take, models, plan, spec):
+def prepare_take(take: Take, models: ModelSet) -> tuple[int, list]:
+    """What every writer of a take does before sampling (this module and the farm's driver), holding its lock: clear
+    what killed writers left, check the files against the record and re-make what can be re-made, fill the codes
+    not sampled yet (encoding a priming clip). Returns the song's length in samples and the faults found."""
+    remove_stale_temps(take.path)
+    n_samples, total_length = song_lengths(take.spec, models)
+    faults = check_take(take, models)
+    repair(take, faults)
+    init_codes(take, models, take.spec, n_samples)
+    return total_length, faults
+
+
+def _record_stop(take: Take, status: TakeStatus, error: Optional[str] = None) -> None:
+    """Record why the job stopped, if the disk lets us; if not, the record still says "running", which resumes too."""
+    try:
+        take.set_status(status, error)
+    except OSError:
+        pass
+
+
+def _save_details(take: Take, exc: Exception) -> str:
+    """Write ``exc``'s traceback to the take's ``error.log``; where the details are, in words."""
+    import traceback
+
+    log = take.path / "error.log"
+    try:
+        log.write_text("".join(traceback.format_exception(exc)))
+    except OSError as err:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return (f"the details could not be written to {log} ({err.strerror or err}); it was raised at "
+                f"{last.filename}:{last.lineno} in {last.name}")
+    return f"the details are in {log}"
+
+
+def plan_windows(take, models, plan, spec):
+    """Each planned level's windows and its number of tokens to sample (the farm's driver schedules the same)."""
     todo, tokens = {}, {}
     for level in plan.levels:
         prior_cfg = models.prior(level).cfg
@@ -171,7 +227,7 @@ def _plan_windows(take, models, plan, spec):
 
 
 def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
-    windows, tokens = _plan_windows(take, models, plan, spec)
+    windows, tokens = plan_windows(take, models, plan, spec)
     clock = _Clock()
     current = {lv: take.codes(lv) for lv in range(models.levels)}  # in memory for the job; each window saves it
     todo = {lv: [w for w in ws if sampled_prefix(current[lv], w) < w.end - w.start]
@@ -240,7 +296,7 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
             if compiled and step_compile.wanted(device):  # it compiled and ran: the cache is warm now
                 step_compile.mark_warm(sig)
             codes[:, w.start + have:w.end] = new
-            take.write_codes(level, codes)
+            take.write_tokens(level, codes, w.start + have, w.end)  # durable before the record counts the window
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
             clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
@@ -260,10 +316,8 @@ def _run_levels(take, models, spec, plan, device, dtype, total_length, cancel):
 def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper, info, total_length, device,
                            dtype, cancel, progress, compiled=False):
     """Sample one window for every candidate in batches of the level's limit; halves the batch on GPU OOM."""
-    cfg = prior.cfg
     cands = take.plan.candidates
-    chunk = priming_chunk(cfg, spec.chunk_size)
-    limit = batch_limit(prior, int(spec.max_batch[level]), device, dtype, chunk)
+    limit = batch_limit(prior, int(spec.max_batch[level]), device, dtype, priming_chunk(prior.cfg, spec.chunk_size))
     if limit < min(len(cands), int(spec.max_batch[level])):
         yield Warning_(f"level {level}: {limit} candidate(s) at a time fit in the free memory of {device}")
     result = np.zeros((len(cands), n_new), dtype=np.int64)
@@ -272,28 +326,19 @@ def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, uppe
     while i < len(rows_all):
         rows = rows_all[i:i + limit]
         try:
-            cond, _ = window_conditioning(prior, info, w, total_length, 0, upper, rows, device)
-            ctx = torch.from_numpy(codes[rows, w.start:w.start + have]).to(device)
-            if cfg.single_enc_dec:
-                y_np, _ = prior.labeller.window_y(info, total_length, 0, w.start, cfg.raw_to_tokens, cfg.n_ctx)
-                lyr = torch.from_numpy(y_np[4 + cfg.max_bow_genre_size:]).to(device)
-                ctx = torch.cat([lyr[None].expand(len(rows), -1), ctx + cfg.n_vocab], dim=1)
-            seeds = [seed_for(take.record.seed, level, w.start, cands[r]) for r in rows]
-            allowed = slice(cfg.n_vocab, None) if cfg.single_enc_dec else None
             n_batches = -(-len(cands) // limit)
             done_before = (i // limit) * n_new
-            gen = iter_sample_window(prior, ctx, n_new, cond, seeds, float(spec.temperature[level]), spec.top_k,
-                                     spec.top_p, chunk, cancel, dtype, allowed, compiled=compiled)
+            gen = sample_window_rows(prior, info, spec, take.record.seed, w, have,
+                                     codes[rows, w.start:w.start + have], None if upper is None else upper[rows],
+                                     [cands[r] for r in rows], total_length, device, dtype, cancel, compiled)
             while True:
                 try:
                     step = next(gen)
                 except StopIteration as stop:
-                    toks, _ = stop.value
+                    toks = stop.value
                     break
                 yield progress(done_before + step, n_batches * n_new)
-            if cfg.single_enc_dec:
-                toks = toks - cfg.n_vocab
-            result[rows] = toks.cpu().numpy()
+            result[rows] = toks
             i += len(rows)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
@@ -327,10 +372,8 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
 
 @torch.no_grad()
 def decode_codes(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
-    """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio in [-1, 1]."""
+    """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio at the render loudness (loudness.py)."""
     vq = models.vqvae
     with cpu_threads.every_core(next(vq.parameters()).device):
         audio = decode_in_chunks(vq, np.maximum(codes, 0), level)  # memory bounded whatever the song's length
-    np.clip(audio, -1.0, 1.0, out=audio)
-    audio *= np.repeat(codes >= 0, models.hop_lengths[level], axis=1)
-    return audio
+    return set_loudness(audio, np.repeat(codes >= 0, models.hop_lengths[level], axis=1))

@@ -10,6 +10,7 @@ import numpy as np
 
 from .cascade import pick_device
 from .modelset import ModelSet
+from .sampling_defaults import fill_model_defaults
 from .spec import SongSpec, SpecError, song_lengths, validate_for_model
 from .takes import Take, TakePlan
 
@@ -84,5 +85,6 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
 
 def _check(spec: SongSpec, models: ModelSet) -> None:
     """Everything the spec asks of this model and machine, before a take folder is made (SpecError if not)."""
+    fill_model_defaults(spec, models)
     validate_for_model(spec, models)
     pick_device(spec)

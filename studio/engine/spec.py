@@ -135,9 +135,9 @@ class SongSpec:
     lyrics: str = ""
     candidates: int = 1
     levels: str = "all"  # "all" or "top"
-    temperature: list = field(default_factory=lambda: [0.99, 0.99, 0.98])  # levels 0, 1, 2
-    top_k: int = 0
-    top_p: float = 0.0
+    temperature: Optional[list] = None  # levels 0, 1, 2; None = the model's own (sampling_defaults.py)
+    top_k: Optional[int] = None  # 0 = off; None (with top_p None) = the model's own
+    top_p: Optional[float] = None  # 0 = off; None (with top_k None) = the model's own
     seed: Optional[int] = None
     hop_fraction: list = field(default_factory=lambda: [0.5, 0.5, 0.125])  # levels 0, 1, 2
     max_batch: list = field(default_factory=lambda: [16, 16, 16])  # per-level batch limits
@@ -166,13 +166,18 @@ class SongSpec:
         self.candidates = _whole("candidates", self.candidates, 1, MAX_CANDIDATES,
                                  f"a whole number from 1 to {MAX_CANDIDATES}")
         self.levels = _choice("levels", self.levels, LEVELS)
-        temp = f"one number or three (levels 0, 1, 2), each in (0, {MAX_TEMPERATURE:g}]"
+        temp = f"one number or three (levels 0, 1, 2), each in (0, {MAX_TEMPERATURE:g}], or nothing for the model's own"
         if isinstance(self.temperature, Real) and not isinstance(self.temperature, bool):
             self.temperature = [self.temperature] * 3
-        self.temperature = _three("temperature", self.temperature,
-                                  lambda k, v: _number(k, v, 0.0, MAX_TEMPERATURE, temp, lo_open=True), temp)
-        self.top_k = _whole("top_k", self.top_k, 0, MAX_TOP_K, f"a whole number from 0 (off) to {MAX_TOP_K}")
-        self.top_p = _number("top_p", self.top_p, 0.0, math.nextafter(1.0, 0.0), "a number in [0, 1) (0 = off)")
+        if self.temperature is not None:
+            self.temperature = _three("temperature", self.temperature,
+                                      lambda k, v: _number(k, v, 0.0, MAX_TEMPERATURE, temp, lo_open=True), temp)
+        if self.top_k is not None:
+            self.top_k = _whole("top_k", self.top_k, 0, MAX_TOP_K, f"a whole number from 0 (off) to {MAX_TOP_K}, "
+                                                                   f"or nothing for the model's own")
+        if self.top_p is not None:
+            self.top_p = _number("top_p", self.top_p, 0.0, math.nextafter(1.0, 0.0),
+                                 "a number in [0, 1) (0 = off), or nothing for the model's own")
         if self.top_k and self.top_p:
             raise SpecError(f"set 'top_k' ({self.top_k}) or 'top_p' ({self.top_p:g}), not both; make the other 0.")
         self.seed = _whole("seed", self.seed, 0, MAX_SEED, "a whole number from 0 to 2**63 - 1, or nothing")
@@ -268,7 +273,7 @@ def validate_for_model(spec: SongSpec, models) -> None:
     n_samples, _ = song_lengths(spec, models)
     cfgs = [models.prior(level).cfg for level in range(models.levels)]
     bins = min(cfg.bins for cfg in cfgs)
-    if spec.top_k > bins:
+    if spec.top_k and spec.top_k > bins:
         raise _fail("top_k", spec.top_k, f"a whole number from 0 (off) to {bins}, this model's codebook size")
     context = min(cfg.n_ctx_total for cfg in cfgs)
     if spec.chunk_size is not None and spec.chunk_size > context:

@@ -7,14 +7,15 @@ A take folder holds::
     l{L}_c{i}.wav      decoded audio of level L for candidate i (written when the level finishes)
     alignment_c{i}.npy lyric alignment (top tokens, lyric chars) per candidate, with alignment.json
 
-Every file is written to a temporary name and renamed, so a crash leaves the previous complete state. Reading a
-take needs no pickle (``np.load(allow_pickle=False)`` and JSON).
+Every file is written whole to a temporary name, fsynced and renamed (:mod:`.atomic_files`), except that each
+window's codes are written into their level's file in place (:mod:`.code_store`); so a crash, a kill or a full disk
+leaves a state that resumes to the same take. One process writes a take at a time (:mod:`.take_lock`). Reading a take
+needs no pickle (``np.load(allow_pickle=False)`` and JSON).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -24,24 +25,11 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from .atomic_files import atomic_write_bytes, atomic_writer
+from .code_store import load_codes, save_codes, write_tokens
 from .spec import SongSpec, SpecError, is_finite_number, is_whole
 
 TAKE_FILE = "take.json"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-    np.save(tmp, array, allow_pickle=False)
-    os.replace(tmp, path)
 
 
 class TakeStatus(str, Enum):
@@ -287,30 +275,34 @@ class Take:
 
     def codes(self, level: int) -> np.ndarray:
         """(N, T_L) int64, -1 where not sampled."""
-        return np.load(self.codes_path(level), allow_pickle=False)
+        return load_codes(self.codes_path(level))
 
     def write_codes(self, level: int, codes: np.ndarray) -> None:
-        atomic_save_npy(self.codes_path(level), np.ascontiguousarray(codes, dtype=np.int64))
+        """The level's whole codes (N, T_L), replacing the file atomically."""
+        save_codes(self.codes_path(level), codes)
+
+    def write_tokens(self, level: int, codes: np.ndarray, start: int, end: int) -> None:
+        """Tokens ``[start, end)`` of the level's codes (N, T_L), written in place (a window's new tokens)."""
+        write_tokens(self.codes_path(level), codes, start, end)
 
     def audio_path(self, level: int, candidate: int) -> Path:
         return self.path / f"l{level}_c{candidate}.wav"
 
     def write_audio(self, level: int, audio: np.ndarray) -> list[Path]:
-        """audio (N, T) float -> one WAV per candidate."""
-        import soundfile as sf
+        """audio (N, T) float -> one WAV per candidate, each written atomically."""
+        from studio.audio.io import wav_bytes
 
         paths = []
         for i, a in enumerate(audio):
             p = self.audio_path(level, i)
-            tmp = p.with_name(f".{p.name}.tmp.wav")
-            sf.write(tmp, np.clip(a, -1.0, 1.0).astype(np.float32), self.record.sr, subtype="PCM_16")
-            os.replace(tmp, p)
+            atomic_write_bytes(p, wav_bytes(a, self.record.sr))
             paths.append(p)
         return paths
 
     def write_alignment(self, matrices: list, lyrics: list) -> None:
         for i, m in enumerate(matrices):
-            atomic_save_npy(self.path / f"alignment_c{i}.npy", np.asarray(m, dtype=np.float32))
+            with atomic_writer(self.path / f"alignment_c{i}.npy") as f:
+                np.save(f, np.asarray(m, dtype=np.float32), allow_pickle=False)
         atomic_write_bytes(self.path / "alignment.json", json.dumps({"lyrics": list(lyrics)}).encode())
 
     def alignment(self, candidate: int) -> Optional[tuple[np.ndarray, str]]:

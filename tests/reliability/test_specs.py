@@ -71,10 +71,12 @@ def assert_in_documented_ranges(spec: SongSpec) -> None:
         assert isinstance(text, str) and len(text) <= limit
     assert type(spec.candidates) is int and 1 <= spec.candidates <= S.MAX_CANDIDATES
     assert spec.levels in S.LEVELS and spec.device in S.DEVICES
-    assert len(spec.temperature) == 3 and all(type(t) is float and 0 < t <= S.MAX_TEMPERATURE
-                                              for t in spec.temperature)
-    assert type(spec.top_k) is int and 0 <= spec.top_k <= S.MAX_TOP_K
-    assert 0 <= spec.top_p < 1 and not (spec.top_k and spec.top_p)
+    # None: the model's own sampling defaults (studio/engine/sampling_defaults.py)
+    assert spec.temperature is None or len(spec.temperature) == 3 and all(
+        type(t) is float and 0 < t <= S.MAX_TEMPERATURE for t in spec.temperature)
+    assert spec.top_k is None or type(spec.top_k) is int and 0 <= spec.top_k <= S.MAX_TOP_K
+    assert spec.top_p is None or 0 <= spec.top_p < 1
+    assert not (spec.top_k and spec.top_p)
     assert type(spec.seed) is int and 0 <= spec.seed <= S.MAX_SEED
     assert len(spec.hop_fraction) == 3 and all(S.MIN_HOP_FRACTION <= h <= 1 for h in spec.hop_fraction)
     assert len(spec.max_batch) == 3 and all(type(b) is int and 1 <= b <= S.MAX_CANDIDATES for b in spec.max_batch)

@@ -137,7 +137,7 @@ def test_a_cancelled_job_and_a_job_that_cannot_start(qtbot, studio_session):
     rec.clear()  # a field out of range: refused at once, nothing queued or sent
     assert not session.generate(dict(TINY_SPEC, seconds=0.372, temperature=[0.99, 0.99, 5.0]))
     assert rec.of("error") == ["The song cannot be generated: 'temperature' must be one number or three (levels 0, "
-                               "1, 2), each in (0, 2], not [0.99, 0.99, 5.0]."]
+                               "1, 2), each in (0, 2], or nothing for the model's own, not [0.99, 0.99, 5.0]."]
     assert not session.busy and rec.of("job_started") == []
 
     rec.clear()  # valid on its own, but longer than the model can place: the sampler process refuses it
