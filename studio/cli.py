@@ -20,7 +20,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("studio.data.cli", "build the openly licensed demo training set"),
     "train": ("studio.train.cli", "train or fine-tune the VQ-VAE and the priors"),
     "bench": ("studio.commands.bench", "time the sampler on this machine"),
+    "batch": ("studio.commands.batch", "render many song specs (JSON Lines), here or on a Ray cluster (--ray)"),
+    "farm": ("studio.commands.farm", "the Ray render farm: 'studio farm status' shows its workers and GPUs"),
 }
+# Commands that also run on a Ray cluster when given --ray: name -> (module, function). Without --ray they run as
+# above and never import Ray.
+FARM_ROUTES: dict[str, tuple[str, str]] = {"render": ("studio.commands.batch", "render_on_farm")}
 
 
 def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -38,6 +43,10 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
+        if name in FARM_ROUTES:
+            from studio.commands.batch import add_farm_arguments
+
+            add_farm_arguments(p)
     return parser
 
 
@@ -52,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         print(args._missing, file=sys.stderr)
         return 2
     run = getattr(args, "_run", None)
+    if args.command in FARM_ROUTES and getattr(args, "ray", None) is not None:
+        module_name, function = FARM_ROUTES[args.command]
+        run = getattr(importlib.import_module(module_name), function)
     if run is None:
         parser.print_help()
         return 2

@@ -1,0 +1,62 @@
+"""Connecting to Ray and describing the cluster: its nodes, GPUs and the studio's workers."""
+
+from __future__ import annotations
+
+NAMESPACE = "jukebox-studio"  # the studio's named workers live here, so `studio farm status` can find them
+WORKER_PREFIX = "jukebox-worker-"
+INSTALL = "pip install 'jukebox-studio[farm]'"
+
+
+class FarmUnavailable(RuntimeError):
+    """Ray is missing or the cluster cannot be reached; the message says what to do."""
+
+
+def require_ray():
+    """The ``ray`` module, or FarmUnavailable naming the install command."""
+    try:
+        import ray
+    except ImportError:
+        raise FarmUnavailable(f"the render farm needs Ray, which is not installed: {INSTALL}") from None
+    return ray
+
+
+def connect(address: str = "auto", start_local: bool = True):
+    """Join the cluster at ``address`` (host:port or ray://host:port). ``auto`` joins the cluster this machine is part
+    of (`ray start`), or, when there is none and ``start_local``, starts one on this machine with its CPUs and GPUs.
+    Returns the ``ray`` module; FarmUnavailable when Ray is missing or the cluster cannot be reached."""
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    options = {"namespace": NAMESPACE, "logging_level": "ERROR", "log_to_driver": False}
+    try:
+        try:
+            ray.init(address=address, **options)
+        except ConnectionError:
+            if address != "auto" or not start_local:
+                raise
+            ray.init(include_dashboard=False, **options)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = "on this machine" if address == "auto" else f"at {address!r}"
+        raise FarmUnavailable(f"no Ray cluster is reachable {where} ({str(exc).splitlines()[0]}); start one with "
+                              f"`ray start --head` (docs/FARM.md), or check the address.") from None
+    return ray
+
+
+def cluster_status(ray) -> dict:
+    """Nodes (address, CPUs, GPUs, alive), totals and what each studio worker is doing, as plain data."""
+    nodes = [{"address": n.get("NodeManagerAddress"), "alive": bool(n.get("Alive")),
+              "cpus": n.get("Resources", {}).get("CPU", 0), "gpus": n.get("Resources", {}).get("GPU", 0)}
+             for n in ray.nodes()]
+    workers = []
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        if entry.get("namespace") != NAMESPACE or not entry.get("name", "").startswith(WORKER_PREFIX):
+            continue
+        try:
+            handle = ray.get_actor(entry["name"], namespace=NAMESPACE)
+            workers.append(ray.get(handle.status.remote(), timeout=10))
+        except Exception as exc:  # a worker that died or answers slowly is shown as such, not raised
+            workers.append({"name": entry["name"], "doing": f"not answering ({type(exc).__name__})"})
+    total, free = ray.cluster_resources(), ray.available_resources()
+    return {"nodes": nodes, "cpus": total.get("CPU", 0), "gpus": total.get("GPU", 0),
+            "free_cpus": free.get("CPU", 0), "free_gpus": free.get("GPU", 0),
+            "workers": sorted(workers, key=lambda w: w.get("name", ""))}

@@ -1,0 +1,59 @@
+"""One local Ray cluster for every farm test (loopback only, no dashboard, two CPU slots), the tiny model, and the
+in-process take the farm's takes must equal byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import IDS, tiny_model_set
+from tests.sampler.conftest import SPEC, TINY_SECONDS
+
+# a quarter of the sampler tests' song: windows {2: 1, 1: 3, 0: 15}; one candidate per batch, so the three
+# candidates are three units of every window and run side by side
+FARM_SPEC = dict(seconds=TINY_SECONDS / 4, candidates=3, max_batch=[1, 1, 1], device="cpu", **SPEC)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    from studio.farm.cluster import NAMESPACE
+
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", namespace=NAMESPACE,
+             logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def farm_models():
+    ms = tiny_model_set()
+    if ms is None:
+        pytest.skip("reference fixtures not found (needed for the tiny model)")
+    return ms
+
+
+@pytest.fixture(scope="session")
+def local_take(farm_models, tmp_path_factory):
+    """FARM_SPEC rendered in this process by ``cascade.run_take``."""
+    from studio.engine.cascade import run_take
+    from studio.engine.jobs import new_take
+    from studio.engine.spec import SongSpec
+
+    take = new_take(SongSpec(**FARM_SPEC), tmp_path_factory.mktemp("local") / "take", farm_models)
+    assert not list(run_take(take, farm_models))[-1].error
+    return take
+
+
+@pytest.fixture(scope="session")
+def model_dir(farm_models, tmp_path_factory):
+    """The tiny model as a model folder in the project's format (what `--models-dir` finds by name)."""
+    from studio.engine import save_model
+
+    d = tmp_path_factory.mktemp("models") / "tiny"
+    save_model(farm_models.vqvae, d / "vqvae")
+    for level in range(3):
+        save_model(farm_models.prior(level), d / f"prior_level_{level}")
+    shutil.copytree(IDS, d / "ids")
+    return d
