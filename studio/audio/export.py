@@ -26,7 +26,7 @@ from studio.audio.io import AudioLoadError, check_audio_path, open_audio
 from studio.audio.resample import check_rate
 
 __all__ = ["ExportError", "ExportFormat", "ExportResult", "EXPORT_FORMATS", "available_formats", "export_audio",
-           "read_recipe", "sidecar_path"]
+           "read_recipe", "sidecar_path", "write_text_atomic"]
 
 SIDECAR_KIND = "jukebox-studio-recipe"  # the "format" field of every sidecar this module writes
 
@@ -42,8 +42,9 @@ class ExportFormat:
     Attributes:
         name: short name used by export_audio's ``fmt`` ("wav", "flac", "ogg", "mp3").
         extension: the file extension, with its dot.
-        container, subtype: libsndfile's names for the format and its encoding.
+        container, subtype: libsndfile's names for the format and its default encoding.
         label: what an export dialog shows.
+        depths: bit depth -> libsndfile subtype, for the formats that store PCM (empty: lossy, no bit depth).
         comment_limit: most characters the 'comment' tag keeps in this format (None: no practical limit).
         max_sr: highest sample rate checked before writing (None: libsndfile's own check is enough).
     """
@@ -55,12 +56,25 @@ class ExportFormat:
     label: str
     comment_limit: int | None = None
     max_sr: int | None = None
+    depths: tuple = ()
+
+    def subtype_for(self, bit_depth: int | None) -> str:
+        """The libsndfile subtype storing ``bit_depth`` (None or a lossy format: the default encoding)."""
+        if bit_depth is None or not self.depths:
+            return self.subtype
+        found = dict(self.depths).get(int(bit_depth))
+        if found is None:
+            depths = " or ".join(str(d) for d, _ in self.depths)
+            raise ExportError(f"{self.label} cannot store {bit_depth}-bit audio; choose {depths} bits, or WAV for "
+                              f"32-bit float.")
+        return found
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     # libsndfile keeps at most 2045 characters per WAV INFO string and silently drops the rest of the tags beyond it.
-    "wav": ExportFormat("wav", ".wav", "WAV", "PCM_16", "WAV (16-bit, uncompressed)", comment_limit=2000),
-    "flac": ExportFormat("flac", ".flac", "FLAC", "PCM_16", "FLAC (16-bit, lossless)"),
+    "wav": ExportFormat("wav", ".wav", "WAV", "PCM_16", "WAV (uncompressed)", comment_limit=2000,
+                        depths=((16, "PCM_16"), (24, "PCM_24"), (32, "FLOAT"))),
+    "flac": ExportFormat("flac", ".flac", "FLAC", "PCM_16", "FLAC (lossless)", depths=((16, "PCM_16"), (24, "PCM_24"))),
     # libvorbis crashes the process (not an error) on rates far above 192 kHz, so those never reach it.
     "ogg": ExportFormat("ogg", ".ogg", "OGG", "VORBIS", "Ogg Vorbis (lossy)", max_sr=192000),
     "mp3": ExportFormat("mp3", ".mp3", "MP3", "MPEG_LAYER_III", "MP3 (lossy)"),
@@ -203,16 +217,22 @@ def _atomic_temp(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
 
-def _write_json_atomic(target: Path, data: dict) -> None:
-    tmp = _atomic_temp(target)
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write UTF-8 text to a temporary name beside ``target``, then move it into place (OSError on failure)."""
+    tmp = _atomic_temp(Path(target))
     try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def export_audio(path, audio: np.ndarray, sr: int, fmt: str | None = None, recipe: dict | None = None) -> ExportResult:
+def _write_json_atomic(target: Path, data: dict) -> None:
+    write_text_atomic(target, json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+def export_audio(path, audio: np.ndarray, sr: int, fmt: str | None = None, recipe: dict | None = None,
+                 bit_depth: int | None = None) -> ExportResult:
     """Write audio to ``path`` atomically, with the recipe in the file's tags and in a ``<file>.json`` sidecar.
 
     Args:
@@ -222,6 +242,7 @@ def export_audio(path, audio: np.ndarray, sr: int, fmt: str | None = None, recip
         fmt: "wav", "flac", "ogg" or "mp3" (see available_formats()); None: from the extension.
         recipe: JSON-like dict describing how the audio was made, or None. Without a recipe, any stale sidecar of an
             earlier export under the same name is removed.
+        bit_depth: 16, 24 (PCM) or 32 (float, WAV only) for WAV and FLAC; None: 16-bit. Lossy formats ignore it.
 
     Returns:
         ExportResult; its ``metadata`` and ``note`` say whether the tags hold the whole recipe.
@@ -232,6 +253,7 @@ def export_audio(path, audio: np.ndarray, sr: int, fmt: str | None = None, recip
     """
     target = Path(os.fspath(path)).expanduser()
     spec = _resolve_format(target, fmt)
+    subtype = spec.subtype_for(bit_depth)
     sr = check_rate("sr", sr)
     if spec.max_sr is not None and sr > spec.max_sr:
         raise ExportError(f"{spec.label} cannot store {sr} Hz audio (at most {spec.max_sr} Hz); export as WAV or FLAC, "
@@ -267,7 +289,7 @@ def export_audio(path, audio: np.ndarray, sr: int, fmt: str | None = None, recip
     tmp = _atomic_temp(target)
     try:
         try:
-            with sf.SoundFile(str(tmp), "w", sr, frames.shape[1], spec.subtype, format=spec.container) as f:
+            with sf.SoundFile(str(tmp), "w", sr, frames.shape[1], subtype, format=spec.container) as f:
                 for key, value in tags.items():
                     setattr(f, key, value)
                 f.write(frames)

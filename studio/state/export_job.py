@@ -1,15 +1,55 @@
-"""Exporting a take: the recipe (spec, seed, lineage) and the audio of one candidate at one level, via export_audio."""
+"""Exporting a take: the recipe (spec, seed, lineage) and the audio of one candidate at one level, prepared for a DAW
+(rate, bit depth, loudness, fades) and written by export_audio, with the lyrics as an ``.lrc`` beside it on request.
+
+Recipes say ``"candidate"`` as the screen does, counting from 1, and carry ``"recipe_version"``; recipes written
+before the version field counted candidates from 0. :func:`recipe_candidate` reads both.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
 import soundfile as sf
 
 from studio import __version__
-from studio.audio.export import ExportResult, export_audio
+from studio.audio.export import ExportError, ExportResult, export_audio
+from studio.audio.lrc import lrc_path, timed_lines, write_lrc
+from studio.audio.mastering import ExportOptions, MasterReport, master
 from studio.engine.takes import Take
+
+RECIPE_VERSION = 2  # 2: "candidate" counts from 1 (as shown); no version field: it counted from 0
+AS_RECORDED = ExportOptions(sample_rate=None, bit_depth=16, loudness=None)  # the take's own audio, unchanged
+DRAG_FOLDER = Path(".cache") / "drag"  # inside the project: files rendered for dragging a take out
+
+
+@dataclass(frozen=True)
+class TakeExport:
+    """What export_take wrote: the audio (with its recipe sidecar), the lyrics file, and what mastering did."""
+
+    audio: ExportResult
+    lrc: Optional[Path]
+    master: MasterReport
+    lrc_note: str = ""
+
+    @property
+    def path(self) -> Path:
+        return self.audio.path
+
+    @property
+    def note(self) -> str:
+        """Sentences for the user about metadata, loudness and lyrics ('' when all went as asked)."""
+        return " ".join(n for n in (self.audio.note, self.master.note, self.lrc_note) if n)
+
+
+def recipe_candidate(recipe: dict) -> Optional[int]:
+    """The 0-based candidate index of a recipe of any version (None when it names none)."""
+    value = recipe.get("candidate") if isinstance(recipe, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    index = value - 1 if recipe.get("recipe_version", 1) >= 2 else value
+    return index if index >= 0 else None
 
 
 def lineage(take: Take, limit: int = 32) -> list[dict]:
@@ -22,20 +62,25 @@ def lineage(take: Take, limit: int = 32) -> list[dict]:
         chain.append({"id": current.record.id, "kind": plan.get("kind"), "folder": current.path.name,
                       "seed": current.record.seed, "candidates": plan.get("candidates"),
                       "range_seconds": plan.get("range_seconds"), "seconds": current.record.spec.get("seconds")})
-        parent = current.record.parent_path
-        try:
-            current = Take.load(parent) if parent else None
-        except (FileNotFoundError, ValueError):
-            current = None
+        current = _parent(current)
     return chain
 
 
-def recipe_for(take_dir: "str | Path", candidate: int, level: int) -> dict:
-    """Everything needed to make this audio again."""
+def _parent(take: Take) -> Optional[Take]:
+    parent = take.record.parent_path
+    try:
+        return Take.load(parent) if parent else None
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def recipe_for(take_dir: "str | Path", candidate: int, level: int, options: Optional[ExportOptions] = None) -> dict:
+    """Everything needed to make this audio again; ``candidate`` is 0-based here and written 1-based."""
     take = Take.load(take_dir)
     spec = dict(take.record.spec)
     cands = take.record.plan.get("candidates", [])
     return {
+        "recipe_version": RECIPE_VERSION,
         "software": f"Jukebox Studio {__version__}",
         "model": take.record.model,
         "artist": spec.get("artist"),
@@ -43,24 +88,65 @@ def recipe_for(take_dir: "str | Path", candidate: int, level: int) -> dict:
         "lyrics": spec.get("lyrics"),
         "temperature": spec.get("temperature"),
         "seed": take.record.seed,
-        "candidate": candidate,
+        "candidate": candidate + 1,
         "seed_stream": cands[candidate] if candidate < len(cands) else candidate,
         "level": level,
         "spec": spec,
         "take": take.record.id,
         "lineage": lineage(take),
+        "export": asdict(options or AS_RECORDED),
     }
 
 
+def lyric_alignment(take_dir: "str | Path", candidate: int):
+    """(matrix, cleaned lyrics) of this candidate (0-based) for its .lrc, or None when the take has no alignment."""
+    try:
+        return _alignment(Take.load(take_dir), candidate)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _alignment(take: Take, candidate: int):
+    """(matrix, cleaned lyrics) of this candidate, from the take or, for an upsampling, the take it upsampled."""
+    seen = set()
+    while take is not None and take.record.id not in seen:
+        seen.add(take.record.id)
+        found = take.alignment(candidate)
+        if found is not None or take.record.plan.get("kind") != "upsample":
+            return found
+        cands = take.record.plan.get("candidates", [])
+        candidate = cands[candidate] if candidate < len(cands) else candidate
+        take = _parent(take)
+    return None
+
+
+def _write_lyrics(take: Take, candidate: int, audio_path: Path, seconds: float) -> tuple[Optional[Path], str]:
+    found = _alignment(take, candidate)
+    if found is None:
+        return None, ("No .lrc was written: this take has no lyric alignment (its model sings no lyrics, or the top "
+                      "level is unfinished).")
+    matrix, lyrics = found
+    lines = timed_lines(matrix, lyrics, take.record.hop_lengths[-1] / take.record.sr)
+    spec = take.record.spec
+    try:
+        return write_lrc(lrc_path(audio_path), lines, str(spec.get("title") or audio_path.stem),
+                         str(spec.get("artist") or ""), seconds), ""
+    except OSError as err:
+        return None, f"The lyrics file could not be written: {err.strerror or err}."
+
+
 def export_take(take_dir: "str | Path", candidate: int, level: Optional[int], path: "str | Path",
-                fmt: Optional[str] = None) -> ExportResult:
-    """Export one candidate of a take: ``level`` None = the finest level the take has audio for.
+                fmt: Optional[str] = None, options: Optional[ExportOptions] = None,
+                lyrics: bool = False) -> TakeExport:
+    """Export one candidate (0-based) of a take: ``level`` None = the finest level the take has audio for.
+
+    Args:
+        options: rate, bit depth, loudness and fades; None writes the take's audio as recorded (16-bit).
+        lyrics: also write ``<name>.lrc`` timed from the take's lyric alignment.
 
     Raises:
         ExportError: from export_audio (format, folder, permissions), or when the take has no audio at that level.
     """
-    from studio.audio.export import ExportError
-
     take = Take.load(take_dir)
     levels = [level] if level is not None else sorted(range(len(take.record.hop_lengths)))
     wav = next((take.audio_path(lv, candidate) for lv in levels if take.audio_path(lv, candidate).is_file()), None)
@@ -69,5 +155,25 @@ def export_take(take_dir: "str | Path", candidate: int, level: Optional[int], pa
         raise ExportError(f"Take {take.path.name} has no audio for candidate {candidate + 1} at {which} yet; "
                           f"finish or upsample it first, or export another level.")
     chosen_level = int(wav.stem.split("_")[0][1:])
+    options = options or AS_RECORDED
     audio, sr = sf.read(str(wav), dtype="float32", always_2d=False)
-    return export_audio(path, audio, sr, fmt=fmt, recipe=recipe_for(take_dir, candidate, chosen_level))
+    audio = audio.T if audio.ndim == 2 else audio  # (C, T) or (T,)
+    ready, report = master(audio, sr, options)
+    recipe = recipe_for(take_dir, candidate, chosen_level, options)
+    written = export_audio(path, ready, report.sr, fmt=fmt, recipe=recipe, bit_depth=options.bit_depth)
+    lrc, lrc_note = (_write_lyrics(take, candidate, written.path, ready.shape[-1] / report.sr) if lyrics
+                     else (None, ""))
+    return TakeExport(written, lrc, report, lrc_note)
+
+
+def render_for_drag(take_dir: "str | Path", candidate: int, project_folder: "str | Path",
+                    options: Optional[ExportOptions] = None) -> TakeExport:
+    """A WAV of the candidate (0-based) at the finest level, in the project's drag folder, for a drop on a DAW."""
+    folder = Path(project_folder) / DRAG_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ExportError(f"Cannot create '{folder}' for the dragged file: {err.strerror or err}. Check that the "
+                          f"project folder is writable.") from err
+    return export_take(take_dir, candidate, None, folder / f"{Path(take_dir).name}-c{candidate + 1}.wav", "wav",
+                       options)

@@ -1,22 +1,55 @@
 """The takes browser: the tree of takes (generations, their continuations and upsamplings), the candidates of the
 selected take (keys 1-9 audition them), and the operations on it: continue, upsample (optionally a range), resume,
 delete.
+
+A take dragged out of the tree arrives as a rendered WAV (the project's export settings, with its recipe) in a DAW or a
+file manager. An exported file dropped on the browser offers its recipe back: "Use these settings" or "Continue from
+it"; either way ``recipe_dropped`` carries the song spec for the editor.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel,
+                               QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from studio.audio.export import ExportError
+from studio.state.export_job import render_for_drag
+from studio.state.export_settings import load_export_settings
 from studio.state.project_state import ProjectState
+from studio.state.recipe_drop import DroppedExport, read_dropped
 from studio.state.take_data import TakeStatus
 
 STATUS_MARK = {TakeStatus.DONE: "", TakeStatus.RUNNING: " [interrupted]", TakeStatus.CANCELLED: " [cancelled]",
                TakeStatus.FAILED: " [failed]"}
 PATH_ROLE = Qt.UserRole + 1
+
+
+class TakesTree(QTreeWidget):
+    """The tree of takes; dragging a take out hands over a rendered file (``render`` maps a take folder to it)."""
+
+    def __init__(self, render, parent=None):
+        super().__init__(parent)
+        self._render = render
+        self.setDragDropMode(QAbstractItemView.DragOnly)  # drops are the browser's, and takes never move in the tree
+        self.setDefaultDropAction(Qt.CopyAction)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt's name
+        return ["text/uri-list"]
+
+    def supportedDropActions(self):  # noqa: N802 - Qt's name; also the drag actions: a copy, the take stays
+        return Qt.CopyAction
+
+    def mimeData(self, items) -> Optional[QMimeData]:  # noqa: N802 - Qt's name
+        """File URLs of the dragged takes rendered as WAVs (None, so no drag, when none could be rendered)."""
+        files = [f for f in (self._render(item.data(0, PATH_ROLE)) for item in items) if f is not None]
+        if not files:
+            return None
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+        return mime
 
 
 class TakesBrowser(QWidget):
@@ -25,11 +58,14 @@ class TakesBrowser(QWidget):
     upsample_requested = Signal(bool)  # True: only the selected time range
     resume_requested = Signal(str)
     delete_requested = Signal(str)
+    recipe_dropped = Signal(dict)  # a song spec from a dropped export's recipe, for the song editor's set_spec
 
     def __init__(self, state: ProjectState, parent=None):
         super().__init__(parent)
         self.state = state
-        self.tree = QTreeWidget()
+        self.drop_prompt: Optional[QMessageBox] = None  # the open "use these settings / continue" question
+        self.setAcceptDrops(True)
+        self.tree = TakesTree(self.drag_file)
         self.tree.setHeaderLabels(["Take", "Status"])
         self.tree.setColumnWidth(0, 250)
         self.tree.currentItemChanged.connect(self._current_item)
@@ -77,7 +113,7 @@ class TakesBrowser(QWidget):
         self.running_path = ""  # the take a job is writing now
         self.rebuild()
 
-    # -- tree -----------------------------------------------------------------------------------------------------------
+    # -- tree ----------------------------------------------------------------------------------------------------------
     def rebuild(self) -> None:
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -168,3 +204,63 @@ class TakesBrowser(QWidget):
         b = self.cand_group.button(candidate)
         if b is not None:
             b.setChecked(True)
+
+    # -- drag out, drop in -------------------------------------------------------------------------------------------
+    def drag_file(self, take_dir: str) -> Optional[str]:
+        """A WAV of the take's chosen candidate with the project's export settings, or None (the info line says why)."""
+        project = self.state.project
+        summary = self.state.summary(take_dir) if take_dir else None
+        if project is None or summary is None:
+            return None
+        candidate = self.cand_group.checkedId() if take_dir == self.state.current else summary.chosen
+        candidate = candidate if candidate is not None and candidate >= 0 else 0
+        try:
+            done = render_for_drag(take_dir, candidate, project.folder, load_export_settings(project.folder).options)
+        except (ExportError, ValueError) as exc:
+            self.info.setText(f"Could not drag {summary.name} out: {exc}")
+            return None
+        return str(done.path)
+
+    @staticmethod
+    def _dropped(event) -> Optional[DroppedExport]:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        return read_dropped(files[0]) if len(files) == 1 else None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name; files without a recipe go on to the window
+        if self._dropped(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        dropped = self._dropped(event)
+        if dropped is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.offer_recipe(dropped)
+
+    def offer_recipe(self, dropped: DroppedExport) -> QMessageBox:
+        """Ask (without blocking) whether to use the file's settings or to continue from the file itself."""
+        box = QMessageBox(QMessageBox.Question, "Use an exported file", dropped.describe(), QMessageBox.Cancel, self)
+        box.setInformativeText("Use these settings: the song editor takes the recipe's song (artist, genre, lyrics, "
+                               "seed, temperatures).\nContinue from it: the same song, primed with this file.")
+        use = box.addButton("Use these settings", QMessageBox.AcceptRole)
+        prime = box.addButton("Continue from it", QMessageBox.AcceptRole)
+        box.setDefaultButton(use)
+
+        def answered(button) -> None:
+            self.drop_prompt = None
+            if button is use:
+                self.recipe_dropped.emit(dropped.settings_spec())
+            elif button is prime:
+                self.recipe_dropped.emit(dropped.primed_spec())
+
+        box.buttonClicked.connect(answered)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        self.drop_prompt = box
+        box.open()
+        return box

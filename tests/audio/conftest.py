@@ -19,3 +19,39 @@ def stereo_flac(tmp_path):
     path = tmp_path / "take.flac"
     sf.write(path, np.stack([left, right], axis=1), sr, subtype="PCM_24")
     return path
+
+
+LYRICS = "Ride the long road home\nsing it loud tonight\n\nand the last line"
+
+
+def make_take(folder, seconds: float = 2.0, candidates: int = 2, sr: int = 44100, kind: str = "generate",
+              parent=None, alignment: bool = True):
+    """A finished take folder written by the engine's own Take class, with known audio and a known lyric alignment.
+
+    Candidate c is a 440 * (c + 1) Hz sine at amplitude 0.1 * (c + 1) at level 0 (and at level 2 for kind generate).
+    The alignment walks the characters of LYRICS at an even pace over the take, so line k (starting at character i)
+    starts at token ceil(i * tokens / len(LYRICS)).
+    """
+    from studio.engine.spec import SongSpec
+    from studio.engine.takes import Take, TakePlan, TakeStatus
+
+    hops = [8, 32, 128]
+    spec = SongSpec(seconds, artist="Alan Jackson", genre="Country", lyrics=LYRICS, candidates=candidates, seed=11,
+                    temperature=[0.98, 0.99, 0.97])
+    plan = TakePlan(kind=kind, candidates=list(range(candidates)) if parent is None else [1])
+    take = Take.create(folder, spec, plan, "tiny", sr, hops, parent=None if parent is None else parent.record.id)
+    if parent is not None:
+        take.record.parent_path = str(parent.path)
+    audio = np.stack([sine(440 * (c + 1), sr, seconds, 0.1 * (c + 1)) for c in range(candidates)])  # (N, T)
+    levels = [0] if kind == "upsample" else [2, 0]
+    for level in levels:
+        take.write_audio(level, audio)
+        take.record.levels_done.append(level)
+    tokens = int(round(seconds * sr / hops[-1]))
+    if alignment and kind != "upsample":
+        matrix = np.zeros((tokens, len(LYRICS)), dtype=np.float32)
+        matrix[np.arange(tokens), np.arange(tokens) * len(LYRICS) // tokens] = 1.0
+        take.write_alignment([matrix] * candidates, [LYRICS] * candidates)
+    take.set_status(TakeStatus.DONE)
+    take.save()
+    return take
