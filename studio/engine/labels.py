@@ -9,12 +9,13 @@ checkpoint or in one of its parent folders) or from the folder named by ``JUKEBO
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 from unidecode import unidecode
@@ -23,6 +24,9 @@ VOCAB_V2 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:;!?
 VOCAB_V3 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:;!?-'\"()[] \t\n"
 
 IDS_ENV = "JUKEBOX_IDS_DIR"
+MANIFEST = "manifest.json"  # a model folder's manifest: the folder holding ``ids/`` and it is a named model
+N_SUGGESTIONS = 3
+SUGGEST_CUTOFF = 0.7  # how alike (difflib's ratio) a name or one of its words must be to be suggested
 
 
 class LabelTablesNotFound(FileNotFoundError):
@@ -119,6 +123,71 @@ def normalise_v2(s: str) -> str:
     return s.strip("_")
 
 
+def readable(name: str) -> str:
+    """A table name as a musician reads it ("johann_sebastian_bach" -> "johann sebastian bach"); typing it back
+    resolves to the same id (the v2 tables normalise spaces to underscores, the v3 names hold the spaces)."""
+    return name.replace("_", " ")
+
+
+def nearest_names(text: str, names: Iterable[str], n: Optional[int] = N_SUGGESTIONS) -> list[str]:
+    """Up to ``n`` (None: all) names nearest to what was typed, best first: names holding it (case, spaces and
+    punctuation ignored; the closest first), then names alike in spelling as a whole or in one of their words
+    ("Mozrat" -> "wolfgang_amadeus_mozart"); nothing for blank text."""
+    key = normalise_v2(text)
+    if not key:
+        return []
+    scored = []
+    for name in names:
+        norm = normalise_v2(name)
+        whole = difflib.SequenceMatcher(None, key, norm).ratio()
+        if search_names(key, [norm]):
+            score = (2.0, whole)  # holding the text beats any spelling match
+        else:
+            score = (max(whole, *(difflib.SequenceMatcher(None, key, w).ratio() for w in norm.split("_"))), whole)
+        if score[0] >= SUGGEST_CUTOFF:
+            scored.append((-score[0], -score[1], name))
+    return [name for *_, name in sorted(scored)[:n]]
+
+
+def search_names(text: str, names: Iterable[str]) -> list[str]:
+    """The names holding ``text`` (case, spaces and punctuation ignored, as :func:`nearest_names` reads it), in their
+    given order; every name for blank text."""
+    key = normalise_v2(text)
+    return [n for n in names if key in normalise_v2(n)]
+
+
+def _either(quoted: list[str]) -> str:
+    """'a', 'a' or 'b', 'a', 'b' or 'c'."""
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A name a model's tables do not hold, with the nearest names they do."""
+
+    kind: str  # "artist", "genre" or "genre word"
+    name: str
+    suggestions: tuple
+    model: str = ""  # the model's name, for the listing command ('' when the tables are not in a model folder)
+
+    @property
+    def readable_suggestions(self) -> tuple:
+        """The suggestions as a musician reads and types them."""
+        return tuple(readable(s) for s in self.suggestions)
+
+    def message(self) -> str:
+        """The unknown-name message, naming the fallback, the nearest names and the command listing them all."""
+        text = f"Unknown {self.kind} {self.name!r}: the model will use 'unknown'"
+        text += " for it." if self.kind == "genre word" else "."
+        if self.suggestions:
+            text += f" Did you mean {_either([repr(s) for s in self.readable_suggestions])}?"
+        if self.model:
+            kind = "genres" if self.kind.startswith("genre") else "artists"
+            search = f" --search {normalise_v2(self.name)}" if self.suggestions else ""
+            text += f" List them: studio models labels {self.model} --{kind}{search}"
+        return text
+
+
 def _read_table(path: Path) -> dict[str, int]:
     table: dict[str, int] = {}
     with open(path, encoding="utf-8") as f:
@@ -157,6 +226,7 @@ class LabelInfo:
     lyrics_clean: str
     lyric_tokens: list
     warnings: list = field(default_factory=list)
+    unknown: list = field(default_factory=list)  # an UnknownName per name the tables do not hold
 
 
 class Labeller:
@@ -166,8 +236,10 @@ class Labeller:
     (1b_lyrics: lower-cased exact names, one genre).
     """
 
-    def __init__(self, version: str, artists: dict, genres: dict, max_bow_genre_size: int, n_tokens: int):
+    def __init__(self, version: str, artists: dict, genres: dict, max_bow_genre_size: int, n_tokens: int,
+                 model: str = ""):
         self.version = version
+        self.model = model  # the model folder's name when the tables came with one (for the listing command)
         self.artists = artists
         self.genres = genres
         self.max_bow_genre_size = max_bow_genre_size
@@ -179,7 +251,8 @@ class Labeller:
         ids_dir = Path(ids_dir)
         artists = _read_table(ids_dir / f"{version}_artist_ids.txt")
         genres = _read_table(ids_dir / f"{version}_genre_ids.txt")
-        return cls(version, artists, genres, max_bow_genre_size, n_tokens)
+        model = ids_dir.resolve().parent.name if (ids_dir.resolve().parent / MANIFEST).is_file() else ""
+        return cls(version, artists, genres, max_bow_genre_size, n_tokens, model)
 
     # -- names ----------------------------------------------------------------------------------------------
     def artist_key(self, artist: str) -> str:
@@ -192,11 +265,21 @@ class Labeller:
     def genre_names(self) -> list[str]:
         return sorted(n for n, i in self.genres.items() if n and i != 0)
 
+    def unknown_name(self, kind: str, name: str) -> UnknownName:
+        """``name`` (of an artist, a genre or a genre word) with the nearest names this model knows."""
+        names = self.artist_names() if kind == "artist" else self.genre_names()
+        return UnknownName(kind, name, tuple(nearest_names(name, names)), self.model)
+
     def resolve(self, artist: str, genre: str, lyrics: str = "") -> LabelInfo:
-        warnings = []
+        warnings, unknown = [], []
+
+        def not_known(kind: str, name: str) -> None:
+            unknown.append(self.unknown_name(kind, name))
+            warnings.append(unknown[-1].message())
+
         artist_id = self.artists.get(self.artist_key(artist or ""), 0)
         if artist and artist_id == 0 and self.artist_key(artist) not in ("unknown", "various", ""):
-            warnings.append(f"Unknown artist {artist!r}: the model will use 'unknown'. Pick a name from the list.")
+            not_known("artist", artist)
         if self.version == "v2":
             words = [w for w in normalise_v2(genre or "").split("_") if w] or ["unknown"]
             if len(words) > self.max_bow_genre_size:
@@ -207,19 +290,19 @@ class Labeller:
             for w in words:
                 gid = self.genres.get(w, 0)
                 if gid == 0 and w != "unknown":
-                    warnings.append(f"Unknown genre word {w!r}: the model will use 'unknown' for it.")
+                    not_known("genre word", w)
                 genre_ids.append(gid)
         else:
             gid = self.genres.get((genre or "").lower(), 0)
             if genre and gid == 0 and genre.lower() != "unknown":
-                warnings.append(f"Unknown genre {genre!r}: the model will use 'unknown'. Pick one from the list.")
+                not_known("genre", genre)
             genre_ids = [gid]
         clean = self.vocab.clean(lyrics or "")
         bad = self.vocab.outside(lyrics or "")
         if bad and self.n_tokens:
             chars = "".join(sorted({c for _, c in bad}))
             warnings.append(f"Lyrics contain characters the model cannot read ({chars!r}); they are dropped.")
-        return LabelInfo(artist_id, genre_ids, clean, self.vocab.tokenise(clean), warnings)
+        return LabelInfo(artist_id, genre_ids, clean, self.vocab.tokenise(clean), warnings, unknown)
 
     # -- y --------------------------------------------------------------------------------------------------
     def window_y(self, info: LabelInfo, total_length: int, offset: int, start_tokens: int, raw_to_tokens: int,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from studio.modelstore.catalog import DEFAULT_BASE_URL
 from studio.modelstore.download import DownloadProgress, download_model, licence_accepted
-from studio.modelstore.errors import ModelStoreError, human_bytes
+from studio.modelstore.errors import ModelStoreError, UnknownModelError, human_bytes
 from studio.modelstore.licence import LICENCE_TEXT
 from studio.modelstore.manifest import Status, check_folder
 from studio.modelstore.store import Settings, default_models_dir, discover, find_model, set_mirror
@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--level", type=int, choices=(0, 1, 2), help="refuse unless this level fits at --batch")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--dtype", choices=("fp32", "fp16", "bf16"), default=None)
+    p = sub.add_parser("labels", help="the artists and genres a model knows (names to use in a song spec)")
+    p.add_argument("target", metavar="NAME", help="model name or folder")
+    p.add_argument("--search", default="", help="only the names holding this text (else the nearest names)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--artists", dest="kinds", action="store_const", const=("artists",), help="artists only")
+    which.add_argument("--genres", dest="kinds", action="store_const", const=("genres",), help="genres only")
 
 
 class ProgressBar:
@@ -189,15 +195,60 @@ def _cmd_check(args) -> int:
     return 0 if report.fits else 1
 
 
+def _label_tables(entry):
+    """The top prior's artist/genre tables of a model folder (the version its configs name, else the one its
+    ``ids/`` holds), or None when the folder has none."""
+    from studio.engine.labels import Labeller, find_ids_dir
+    from studio.modelstore import hardware
+
+    configs = hardware.manifest_configs(entry.manifest)
+    versions = [("v3" if configs[max(configs)].labels_v3 else "v2")] if configs else ["v2", "v3"]
+    for v in versions:
+        ids = find_ids_dir(entry.folder, (f"{v}_artist_ids.txt", f"{v}_genre_ids.txt"))
+        if ids is not None:
+            return Labeller.from_dir(ids, v, max_bow_genre_size=1, n_tokens=0)
+    return None
+
+
+def _cmd_labels(args) -> int:
+    from studio.engine.labels import nearest_names, readable, search_names
+
+    try:
+        entry = find_model(args.target, _models_dir(args))
+    except UnknownModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    labeller = _label_tables(entry)
+    if labeller is None:
+        print(f"error: {entry.folder} has no artist/genre tables (an 'ids' folder). Fix: run 'studio models "
+              f"download {entry.name}' to fetch them, or set JUKEBOX_IDS_DIR to the folder holding them",
+              file=sys.stderr)
+        return 1
+    tables = {"artists": labeller.artist_names(), "genres": labeller.genre_names()}
+    for kind in args.kinds or ("artists", "genres"):
+        names = search_names(args.search, tables[kind])
+        if names or not args.search:
+            head = f"{len(names)} {kind if len(names) != 1 else kind[:-1]}" + (
+                f" holding {args.search!r}" if args.search else "")
+        else:  # a misspelt search still answers
+            names = nearest_names(args.search, tables[kind])
+            head = f"no {kind[:-1]} holds {args.search!r}" + ("; the nearest" if names else "")
+        print(f"{entry.name}: {head}" + (":" if names else ""))
+        for name in names:
+            print(f"  {readable(name)}")
+    return 0
+
+
 def run(args) -> int:
     action = getattr(args, "action", None)
     handlers = {"list": _cmd_list, "verify": _cmd_verify, "download": _cmd_download, "mirror": _cmd_mirror,
-                "check": _cmd_check}
+                "check": _cmd_check, "labels": _cmd_labels}
     if action in ("licence", "license"):
         print(LICENCE_TEXT)
         return 0
     if action not in handlers:
-        print("usage: studio models {list,verify,download,licence,mirror,check} ... (see --help)", file=sys.stderr)
+        print("usage: studio models {list,verify,download,licence,mirror,check,labels} ... (see --help)",
+              file=sys.stderr)
         return 2
     try:
         return handlers[action](args)

@@ -13,6 +13,8 @@ import numpy as np
 import soundfile as sf
 
 from studio.engine.takes import DamagedTake, Take, TakeStatus, scan_takes
+from studio.state import level_mix
+from studio.state.level_mix import LevelSource
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class TakeData:
             window into these arrays (:meth:`write_window`); everything else changes only by a new TakeData.
         audio: level -> list of (samples,) float32 per candidate (levels with audio only).
         alignment: candidate -> ((top_tokens, n_chars) float32, lyrics) where present.
+        borrowed: level -> per candidate a (audio (samples,), sampled (T_L,) bool) or None: an ancestor take's audio
+            of a level this take holds codes of but no audio (the parent's full-quality start of a continuation, the
+            top level around a range upsample), with the tokens where its codes are this take's.
     """
 
     summary: TakeSummary
@@ -86,18 +91,49 @@ class TakeData:
     codes: dict = field(repr=False)
     audio: dict = field(repr=False)
     alignment: dict = field(repr=False)
+    borrowed: dict = field(default_factory=dict, repr=False)
 
     @property
     def best_level(self) -> Optional[int]:
-        """The finest level with audio (0 is best), or None."""
+        """The finest level with audio of this take's own (0 is best), or None."""
         return min(self.audio) if self.audio else None
 
     def candidate_audio(self, candidate: int, level: Optional[int] = None) -> Optional[np.ndarray]:
-        level = self.best_level if level is None else level
-        if level is None or level not in self.audio:
-            return None
-        per = self.audio[level]
+        """(samples,) float32 of ``candidate``: at ``level`` (this take's own audio of it), or by default each stretch
+        at the finest level that exists there (:func:`~studio.state.level_mix.mix`); None when there is none."""
+        if level is None:
+            return level_mix.mix(self.sources(candidate), self.n_samples)
+        per = self.audio.get(level)
         return per[min(candidate, len(per) - 1)] if per else None
+
+    def sources(self, candidate: int) -> list[LevelSource]:
+        """Every level ``candidate`` can be heard at: this take's own audio where its codes were sampled, else an
+        ancestor's (``borrowed``) where its codes are this take's."""
+        out = []
+        for level in sorted(set(self.audio) | set(self.borrowed)):
+            hop = self.hop_lengths[level]
+            if level in self.audio:
+                audio = self.candidate_audio(candidate, level)
+                codes = self.codes.get(level)
+                sampled = (codes[min(candidate, len(codes) - 1)] >= 0 if codes is not None
+                           else np.ones(len(audio) // hop, dtype=bool))
+            else:
+                per = self.borrowed[level]
+                if not per or per[min(candidate, len(per) - 1)] is None:
+                    continue
+                audio, sampled = per[min(candidate, len(per) - 1)]
+            out.append(LevelSource(level, audio, sampled, hop))
+        return out
+
+    def preview_ranges(self, candidate: int) -> tuple:
+        """((start_s, end_s), ...) where ``candidate`` plays below full quality (a level above 0)."""
+        return level_mix.preview_ranges(self.sources(candidate), self.n_samples, self.sr)
+
+    @property
+    def n_samples(self) -> int:
+        """The take's length in samples (what each level's codes cover)."""
+        lengths = [c.shape[1] * self.hop_lengths[level] for level, c in self.codes.items()]
+        return max(lengths) if lengths else max((len(a) for per in self.audio.values() for a in per), default=0)
 
     @property
     def duration(self) -> float:
@@ -147,8 +183,46 @@ def load_take_data(path: "str | Path") -> TakeData:
         a = take.alignment(c)
         if a is not None:
             align[c] = (np.asarray(a[0], dtype=np.float32), a[1])
+    borrowed = {level: _borrow(take, level, codes[level]) for level in codes if level not in audio}
     return TakeData(summarize(take), dict(take.record.spec), int(take.record.sr), tuple(take.record.hop_lengths),
-                    codes, audio, align)
+                    codes, audio, align, {level: per for level, per in borrowed.items() if any(per)})
+
+
+def _ancestors(take: Take):
+    """The take's parent, grandparent... as far as their folders can be read."""
+    seen = {take.path.resolve()}
+    while take.record.parent_path:
+        try:
+            take = Take.load(take.record.parent_path)
+        except (OSError, ValueError):
+            return
+        if take.path.resolve() in seen:
+            return
+        seen.add(take.path.resolve())
+        yield take
+
+
+def _borrow(take: Take, level: int, codes: np.ndarray) -> list:
+    """Per candidate of ``take``, the nearest ancestor's audio of ``level`` and the tokens where that ancestor's codes
+    are ``codes`` (N, T_L) (None where no ancestor has it): what the take sounds like there before it has its own."""
+    ids = list(take.plan.candidates)
+    found: list = [None] * len(ids)
+    for ancestor in _ancestors(take):
+        if all(f is not None for f in found):
+            break
+        if not ancestor.has_codes(level):
+            continue
+        theirs, their_ids = ancestor.codes(level), list(ancestor.plan.candidates)
+        for c, cid in enumerate(ids):
+            wav = ancestor.audio_path(level, their_ids.index(cid)) if cid in their_ids else None
+            if found[c] is not None or wav is None or not wav.is_file():
+                continue
+            same = np.zeros(codes.shape[1], dtype=bool)  # (T_L,)
+            n = min(codes.shape[1], theirs.shape[1])
+            same[:n] = (codes[c, :n] >= 0) & (codes[c, :n] == theirs[their_ids.index(cid), :n])
+            if same.any():
+                found[c] = (sf.read(str(wav), dtype="float32", always_2d=False)[0], same)
+    return found
 
 
 def set_chosen(path: "str | Path", candidate: Optional[int]) -> None:

@@ -1,21 +1,25 @@
-"""The song editor: model, artist and genre (completed from the model's own tables), lyrics, length, candidates,
-temperatures, seed and the priming clip. It produces a plain spec dict; the sampler validates and runs it.
+"""The song editor: model, artist and genre (completed from the model's own tables, an unknown name answered with the
+nearest ones), lyrics, length, candidates, quality (Preview / Full), seed and the priming clip; the engineering figures
+(window, sample rate, memory per level, per-level temperatures) sit in a collapsed Details panel. It produces a plain
+spec dict; the sampler validates and runs it.
 """
 
 from __future__ import annotations
 
+import html
 import random
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from studio.state.lyric_window import window_span_for
 from studio.ui.lyrics_edit import LyricsEdit
 from studio.ui.prime_clip import PrimeClip
 
 CHOOSE_FOLDER = "Choose model folder..."
+QUALITIES = ("Preview (quick sketch)", "Full quality (slower)")  # spec levels "top", "all", in that order
 
 
 def _completer(names, parent) -> QCompleter:
@@ -45,9 +49,12 @@ class SongEditor(QWidget):
         self.hardware_label.setStyleSheet("color: #666; font-size: 8pt;")
         self.artist = QLineEdit(placeholderText="Artist (type to search the model's list)")
         self.genre = QLineEdit(placeholderText="Genre")
-        self.label_warning = QLabel("")
+        self.label_warning = QLabel("")  # unknown names, with the nearest known ones as links that fill the field
         self.label_warning.setWordWrap(True)
+        self.label_warning.setTextFormat(Qt.RichText)
         self.label_warning.setStyleSheet("color: #b35c00;")
+        self.label_warning.linkActivated.connect(self._use_suggestion)
+        self._label_messages: list[str] = []
         self.lyrics = LyricsEdit()
         self.lyrics.setMinimumHeight(110)
         self.window_label = QLabel("")
@@ -57,8 +64,11 @@ class SongEditor(QWidget):
         self.song_seconds.setSpecialValueText("same as length")
         self.song_seconds.setToolTip("The whole song's length, which places this part in time (lyrics, timing).")
         self.candidates = QSpinBox(minimum=1, maximum=16, value=3)
-        self.levels = QComboBox()
-        self.levels.addItems(["Top level only (fast preview)", "All levels (full quality)"])
+        self.candidates.setToolTip("How many versions to write side by side; audition them and keep the best")
+        self.levels = QComboBox()  # the quality: spec levels "top" (Preview) or "all" (Full)
+        self.levels.addItems(list(QUALITIES))
+        self.levels.setToolTip("Preview writes a quick sketch (the model's top level only); upsample the candidate "
+                               "you like to full quality later, or choose Full to write every level now")
         self.temps = {}
         temp_row = QHBoxLayout()
         for level, default in ((2, 0.98), (1, 0.99), (0, 0.99)):
@@ -82,10 +92,23 @@ class SongEditor(QWidget):
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generate_requested)
 
+        self.model_figures = QLabel("")  # window length and sample rate of the loaded model
+        self.model_figures.setWordWrap(True)
+        self.details_button = QToolButton(text="Details", checkable=True, arrowType=Qt.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.details_button.setAutoRaise(True)
+        self.details_button.toggled.connect(self.show_details)
+        self.details = QWidget()  # the engineering figures, collapsed until asked for
+        details = QFormLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        details.addRow("Model", self.model_figures)
+        details.addRow("Memory", self.hardware_label)
+        details.addRow("Temperature", temp_row)
+        self.details.setVisible(False)
+
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
         form.addRow("", self.model_status)
-        form.addRow("", self.hardware_label)
         form.addRow("Artist", self.artist)
         form.addRow("Genre", self.genre)
         form.addRow("", self.label_warning)
@@ -94,12 +117,13 @@ class SongEditor(QWidget):
         form.addRow("Length", self.seconds)
         form.addRow("Whole song", self.song_seconds)
         form.addRow("Candidates", self.candidates)
-        form.addRow("Levels", self.levels)
-        form.addRow("Temperature", temp_row)
+        form.addRow("Quality", self.levels)
         form.addRow("Seed", seed_row)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.prime)
+        lay.addWidget(self.details_button)
+        lay.addWidget(self.details)
         lay.addWidget(self.generate_button)
         lay.addStretch(1)
 
@@ -144,25 +168,57 @@ class SongEditor(QWidget):
         self.generate_button.setEnabled(info is not None)
         if info is not None:
             self.add_model_source(info.source)
-            fit = ("Fits this machine" if info.hardware_fits else "DOES NOT FIT this machine") if info.hardware else ""
+            fit = ("Fits this machine." if info.hardware_fits else "DOES NOT FIT this machine: see Details.") \
+                if info.hardware else ""
             self.set_model_status(f"{info.name}: {len(info.artists)} artists, {len(info.genres)} genres, "
-                                  f"{'lyrics' if info.has_lyrics else 'no lyrics'}, window "
-                                  f"{info.window_seconds():.2f} s at {info.sr} Hz. {fit}")
+                                  f"{'sings lyrics' if info.has_lyrics else 'no lyrics'}. {fit}")
+            self.model_figures.setText(f"window {info.window_seconds():.2f} s at {info.sr} Hz, levels "
+                                       f"{', '.join(str(h) for h in reversed(info.hop_lengths))} samples a code")
             self.hardware_label.setText("\n".join(line.strip() for line in info.hardware))
             self.hardware_label.setStyleSheet(f"color: {'#666' if info.hardware_fits else '#c0392b'}; font-size: 8pt;")
         self._check_labels()
         self._update_window()
 
+    def show_details(self, on: bool) -> None:
+        """Open or collapse the Details panel (window, sample rate, memory per level, per-level temperatures)."""
+        self.details_button.setChecked(on)
+        self.details_button.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
+        self.details.setVisible(on)
+
     # -- checks ----------------------------------------------------------------------------------------------------
     def _check_labels(self) -> None:
-        if self.info is None:
+        """Say which names the model does not know, each with its nearest known names as links that fill the field."""
+        labeller = self.info.labeller if self.info is not None else None
+        if labeller is None:
+            self._label_messages = []
             self.label_warning.setText("")
             return
-        warnings = self.info.label_warnings(self.artist.text().strip(), self.genre.text().strip())
-        self.label_warning.setText("\n".join(warnings))
+        unknown = labeller.resolve(self.artist.text().strip(), self.genre.text().strip(), "").unknown
+        self._label_messages = [u.message() for u in unknown]
+        lines = []
+        for u in unknown:
+            field = "artist" if u.kind == "artist" else "genre"
+            links = " · ".join(f'<a href="{field}:{html.escape(s, quote=True)}">{html.escape(s)}</a>'
+                               for s in u.readable_suggestions)
+            lines.append(html.escape(u.message(), quote=False) + (f"<br>Use: {links}" if links else ""))
+        self.label_warning.setText("<br>".join(lines))
 
     def label_warnings(self) -> list[str]:
-        return [w for w in self.label_warning.text().split("\n") if w]
+        """The unknown-name messages shown under the artist and genre fields."""
+        return list(self._label_messages)
+
+    def _use_suggestion(self, link: str) -> None:
+        """A suggested name was clicked: put it in its field (a genre word replaces only the unknown word)."""
+        field, _, name = link.partition(":")
+        if field == "artist":
+            self.artist.setText(name)
+            return
+        unknown = {u.name for u in self.info.labeller.resolve("", self.genre.text().strip(), "").unknown}
+        words = self.genre.text().split()
+        if len(words) > 1 and any(w.lower() in unknown for w in words):
+            self.genre.setText(" ".join(name if w.lower() in unknown else w for w in words))
+        else:
+            self.genre.setText(name)
 
     def _update_window(self, *_args, window_start: int = 0) -> None:
         self.show_window(window_start)
@@ -221,6 +277,8 @@ class SongEditor(QWidget):
         prime = spec.get("prime")
         if prime and prime.get("file"):
             self.prime.set_file(prime["file"], prime.get("start", 0.0), prime.get("end"))
+        elif "prime" in spec:  # a recipe made without a clip: the one loaded now is not part of it
+            self.prime.clear()
 
     def next_seed(self) -> None:
         """After a generation starts: draw a new seed unless the user keeps this one."""

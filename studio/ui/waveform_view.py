@@ -1,5 +1,5 @@
 """The waveform view: peak-decimated drawing of any length of audio, playhead, click to seek, a loop region dragged on
-the timeline, zoom (wheel, fit, selection) and a spectrogram toggle.
+the timeline, zoom (wheel, fit, selection), a spectrogram toggle, and shading over what plays at preview quality.
 
 Only the visible columns are drawn: every pan or zoom asks the peak pyramid for about one min/max pair per pixel, so a
 four-minute take redraws as fast as a four-second one.
@@ -44,6 +44,9 @@ class TimelineViewBox(pg.ViewBox):
         self.dragged.emit(min(a, b), max(a, b), bool(ev.isFinish()))
 
 
+PREVIEW_BRUSH = (150, 150, 160, 70)  # grey wash over stretches that play at preview quality
+
+
 class WaveformView(pg.PlotWidget):
     seek_requested = Signal(float)
     region_selected = Signal(float, float)  # a drag finished: the new loop / range region
@@ -77,6 +80,7 @@ class WaveformView(pg.PlotWidget):
         self.sampled_edge = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine))
         self.sampled_edge.setVisible(False)
         self.addItem(self.sampled_edge)
+        self.preview_shades: list = []  # one grey LinearRegionItem per stretch at preview quality, reused
         self.showing_spectrogram = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
@@ -106,6 +110,25 @@ class WaveformView(pg.PlotWidget):
         self.sampled_edge.setVisible(seconds is not None)
         if seconds is not None:
             self.sampled_edge.setValue(seconds)
+
+    def set_preview_ranges(self, ranges) -> None:
+        """Shade ((start_s, end_s), ...): the stretches the player plays at preview quality (the state decides)."""
+        ranges = list(ranges)
+        while len(self.preview_shades) < len(ranges):
+            shade = pg.LinearRegionItem(values=(0, 0), brush=pg.mkBrush(*PREVIEW_BRUSH), pen=pg.mkPen(None),
+                                        movable=False)
+            shade.setZValue(-10)  # under the waveform, the loop region and the playhead
+            shade.setToolTip("Preview quality here: upsample this range for full quality")
+            self.addItem(shade)
+            self.preview_shades.append(shade)
+        for shade, rng in zip(self.preview_shades, ranges + [None] * (len(self.preview_shades) - len(ranges))):
+            shade.setVisible(rng is not None)
+            if rng is not None:
+                shade.setRegion(rng)
+
+    def preview_ranges(self) -> list[tuple]:
+        """The stretches shaded as preview quality, as drawn."""
+        return [tuple(float(v) for v in s.getRegion()) for s in self.preview_shades if s.isVisible()]
 
     def redraw(self) -> None:
         if self.pyramid is None:

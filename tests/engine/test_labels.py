@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 
-from studio.engine.labels import (Labeller, lyric_vocab, normalise_v2, relevant_lyric_tokens, song_total_length,
-                                  window_lyric_span)
+from studio.engine.labels import (Labeller, lyric_vocab, nearest_names, normalise_v2, readable, relevant_lyric_tokens,
+                                  search_names, song_total_length, window_lyric_span)
 
 
 @pytest.fixture
@@ -94,3 +96,30 @@ def test_song_total_length():
     assert song_total_length(10.0, 5.0, 100, None) == 1000  # never shorter than what is generated
     assert song_total_length(1.0, None, 100, 2.345) == 235  # at least the model's shortest song, rounded up
     assert song_total_length(0.743, 90.0, 44100, 17.84) == 90 * 44100
+
+
+def test_unknown_names_suggest_the_nearest_known_ones(v2, v3):
+    info = v3.resolve("Alan Jacksn", "Countyr")
+    assert [(u.kind, u.name, u.suggestions[0]) for u in info.unknown] == [("artist", "Alan Jacksn", "alan jackson"),
+                                                                        ("genre", "Countyr", "country")]
+    assert info.warnings[0].startswith("Unknown artist 'Alan Jacksn': the model will use 'unknown'. Did you mean "
+                                       "'alan jackson', ")
+    assert nearest_names("Mozrat", v2.artist_names())[0] == "wolfgang_amadeus_mozart"
+    assert nearest_names("", v2.artist_names()) == [] and nearest_names("Zzqxw", v2.artist_names()) == []
+    assert v2.resolve("", "Rokc").unknown[0].suggestions[0] == "rock"
+    assert v2.model == ""  # tables from $JUKEBOX_IDS_DIR: no model folder to name in the message
+
+
+def test_bundled_model_tables_answer_the_readme_artist():
+    """'Bach' is not a name the demo model knows; the message offers its Bachs and the command listing them."""
+    ids = Path(__file__).resolve().parents[2] / "models" / "demo" / "ids"
+    demo = Labeller.from_dir(ids, "v2", 1, 0)
+    assert demo.model == "demo"
+    bach = demo.resolve("Bach", "chorale")
+    assert bach.artist_id == 0 and bach.unknown[0].suggestions[:2] == ("c_p_e_bach", "johann_sebastian_bach")
+    assert bach.warnings == ["Unknown artist 'Bach': the model will use 'unknown'. Did you mean 'c p e bach', "
+                             "'johann sebastian bach' or 'amy beach'? List them: studio models labels demo --artists "
+                             "--search bach"]
+    readable_name = readable(bach.unknown[0].suggestions[1])
+    assert readable_name == "johann sebastian bach" and demo.resolve(readable_name, "chorale").warnings == []
+    assert search_names("BACH", demo.artist_names()) == ["c_p_e_bach", "johann_sebastian_bach"]

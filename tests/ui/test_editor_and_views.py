@@ -26,12 +26,50 @@ def test_artist_genre_completion_and_unknown_warning(qtbot, studio):
                               for i in range(ed.artist.completer().completionCount())]
     qtbot.keyClicks(ed.artist, "Alan Jacksn")
     qtbot.keyClicks(ed.genre, "Country")
-    assert ed.label_warnings() == ["Unknown artist 'Alan Jacksn': the model will use 'unknown'. Pick a name from "
-                                   "the list."]
+    assert ed.label_warnings() == ["Unknown artist 'Alan Jacksn': the model will use 'unknown'. Did you mean "
+                                   "'alan jackson', 'janet jackson' or 'wanda jackson'?"]
     ed.artist.setText("Alan Jackson")
     assert ed.label_warnings() == []
     ed.genre.setText("Countyr")
-    assert ed.label_warnings() == ["Unknown genre word 'countyr': the model will use 'unknown' for it."]
+    assert ed.label_warnings() == ["Unknown genre word 'countyr': the model will use 'unknown' for it. Did you mean "
+                                   "'country'?"]
+
+
+def test_an_unknown_name_offers_the_nearest_ones_and_a_click_fills_the_field(qtbot, studio):
+    window, session, _ = studio
+    ed = window.editor
+    ed.artist.clear()
+    qtbot.keyClicks(ed.artist, "Mozrat")
+    hint = ed.label_warning.text()
+    assert "Unknown artist 'Mozrat'" in hint and '<a href="artist:wolfgang amadeus mozart">' in hint
+    ed.label_warning.linkActivated.emit("artist:wolfgang amadeus mozart")  # what clicking the link sends
+    assert ed.artist.text() == "wolfgang amadeus mozart" and ed.label_warnings() == []
+    assert session.info.labeller.resolve(ed.spec()["artist"], "").artist_id > 0
+    ed.genre.clear()
+    qtbot.keyClicks(ed.genre, "Blues Rokc")
+    assert '<a href="genre:rock">rock</a>' in ed.label_warning.text()
+    ed.label_warning.linkActivated.emit("genre:rock")
+    assert ed.genre.text() == "Blues rock" and ed.label_warnings() == []
+
+
+def test_the_editor_speaks_of_quality_and_keeps_the_figures_in_details(qtbot, studio):
+    window, session, _ = studio
+    ed = window.editor
+    assert [ed.levels.itemText(i) for i in range(ed.levels.count())] == ["Preview (quick sketch)",
+                                                                         "Full quality (slower)"]
+    ed.levels.setFocus()
+    qtbot.keyClick(ed.levels, Qt.Key_Down)  # Preview -> Full, as a user picks it with the keyboard
+    assert ed.spec()["levels"] == "all"
+    qtbot.keyClick(ed.levels, Qt.Key_Up)
+    assert ed.spec()["levels"] == "top"
+    status = ed.model_status.text()
+    assert " Hz" not in status and "params" not in status and "window" not in status
+    assert not ed.details.isVisible() and not ed.hardware_label.isVisible() and not ed.temps[2].isVisible()
+    qtbot.mouseClick(ed.details_button, Qt.LeftButton)
+    assert ed.details.isVisible() and ed.hardware_label.isVisible() and ed.temps[0].isVisible()
+    assert f"{session.info.sr} Hz" in ed.model_figures.text() and "params" in ed.hardware_label.text()
+    qtbot.mouseClick(ed.details_button, Qt.LeftButton)
+    assert not ed.details.isVisible()
 
 
 def test_lyrics_marks_unreadable_characters_and_the_window_span(qtbot, studio):
