@@ -12,6 +12,7 @@ play/pause/stop do nothing and nothing raises, while load/seek/loop keep their b
 from __future__ import annotations
 
 import enum
+import weakref
 
 import numpy as np
 
@@ -32,6 +33,24 @@ def _import_sounddevice():
 sd, _IMPORT_ERROR = _import_sounddevice()
 
 _MIN_LOOP_SECONDS = 0.01  # shorter loops would be a buzz, and are almost always a mis-drag
+
+_PLAYERS: "weakref.WeakSet[Player]" = weakref.WeakSet()  # every live player, to know whether a stream is open
+
+
+def _rescan_devices() -> bool:
+    """Make PortAudio list the devices again; True when it did.
+
+    PortAudio reads the device list once, when it is initialised, so a device plugged in after start stays invisible
+    until it is re-initialised. Re-initialising closes every stream, so it is done only while no player has one open.
+    """
+    if sd is None or any(p._stream is not None for p in _PLAYERS):
+        return False
+    try:
+        sd._terminate()  # noqa: SLF001 - sounddevice's own pair for this; no public re-scan exists
+        sd._initialize()  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - PortAudioError: _open() then reports "no device" with the fix
+        return False
+    return True
 
 
 class PlayerState(enum.Enum):
@@ -67,6 +86,7 @@ class Player:
         self._loop_seconds: tuple[float, float] | None = None
         self._halt = True  # callback outputs silence and holds the index
         self._ended = False  # set by the callback when it reaches the end of the buffer (and stops the stream)
+        _PLAYERS.add(self)
         self._open()
 
     # ---------------------------------------------------------------- device
@@ -108,10 +128,12 @@ class Player:
         self.unavailable_reason = ""
 
     def retry(self) -> bool:
-        """Try to open the output device again (e.g. after headphones were connected); True when playback works."""
+        """Try to open the output device again (e.g. after headphones were connected, which PortAudio sees only once
+        re-initialised: see :func:`_rescan_devices`); True when playback works."""
         if self._state is not PlayerState.UNAVAILABLE or self._stream is not None:
             return self._state is not PlayerState.UNAVAILABLE
         position, loop = self.position, self._loop_seconds  # in seconds: the device rate may differ from before
+        _rescan_devices()
         self._open()
         if self._state is PlayerState.UNAVAILABLE:
             return False

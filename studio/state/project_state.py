@@ -8,6 +8,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
+from studio.engine.takes import TakeStatus
 from studio.state.project import Project, ProjectError
 from studio.state.take_commands import AddTakeCommand, ChooseCandidateCommand, DeleteTakeCommand
 from studio.state.take_data import TakeSummary, list_takes
@@ -68,6 +69,38 @@ class ProjectState(QObject):
         self.saved.emit(str(self.project.folder / "project.json"))
         return True
 
+    def save_queue(self, jobs: list) -> bool:
+        """Save the waiting jobs (JSON recipes) with the project at once, so a crash keeps them; False when not."""
+        if self.project is None:
+            return False
+        self.project.data["queue"] = list(jobs)
+        return self._write_quietly()
+
+    def saved_queue(self) -> list:
+        """The waiting jobs saved with the project (JSON, as :meth:`save_queue` wrote them)."""
+        return list(self.project.data.get("queue") or []) if self.project is not None else []
+
+    def set_quit_take(self, take_dir: str) -> bool:
+        """Record the take a quit stopped mid-job ('' for none): its record says cancelled, yet the user did not ask."""
+        if self.project is None:
+            return False
+        self.project.data["quit_take"] = Path(take_dir).name if take_dir else None
+        return self._write_quietly()
+
+    def forget_recovery(self, queue: list) -> None:
+        """The recovery prompt was answered: what it offered is not offered again; ``queue`` is what waits now."""
+        if self.project is not None:
+            self.project.data["quit_take"] = None
+            self.project.data["queue"] = list(queue)
+            self._write_quietly()
+
+    def _write_quietly(self) -> bool:
+        try:
+            self.project.save()
+        except ProjectError:
+            return False  # like autosave: the next explicit save shows the message
+        return True
+
     def stop_autosave(self) -> None:
         self._autosave.stop()
         self.spec_provider = dict
@@ -123,6 +156,11 @@ class ProjectState(QObject):
 
     def interrupted(self) -> list[TakeSummary]:
         return [t for t in self.takes if t.resumable]
+
+    def to_recover(self) -> list[TakeSummary]:
+        """Takes a crash, a failure or a quit left unfinished; not those the user cancelled on purpose."""
+        quit_take = self.project.data.get("quit_take") if self.project is not None else None
+        return [t for t in self.interrupted() if t.status is not TakeStatus.CANCELLED or t.name == quit_take]
 
     # -- undoable operations -----------------------------------------------------------------------------------------
     def add_take(self, take_dir: str, kind: str) -> None:

@@ -18,7 +18,7 @@ from studio.engine.events import clock_text  # noqa: F401  (the views' one time 
 from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                                   WindowDone)
 from studio.engine.spec import SongSpec, SpecError
-from studio.state.job_queue import JobQueue, PendingJob
+from studio.state.job_queue import JobQueue, PendingJob, load_jobs
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
 from studio.state.project_state import ProjectState
@@ -39,6 +39,7 @@ class StudioSession(QObject):
     job_preparing = Signal(object)  # Preparing
     job_progress = Signal(object)  # Progress
     window_done = Signal(object)  # WindowDone (its codes: the window's own, (N, end - start))
+    level_done = Signal(int)  # a level of the running job is sampled and decoded
     job_ended = Signal(object)  # JobDone
     busy_changed = Signal(bool)
     queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
@@ -64,11 +65,12 @@ class StudioSession(QObject):
         self.take_made = False  # the sampler made (or opened) the running take: a failure now ends it as a take
         self.plan: Optional[JobPlanned] = None  # the running job's windows
         self.queue = JobQueue()
+        self.closing = False  # shutdown() began: the sampler's last events are not acted on
         self._run_results: list[str] = []  # how each job of the current run ended, for the notification
         self.project.busy_take = lambda: self.running_take
         self.project.model_provider = lambda: self.info.source if self.info is not None else None
         self.project.current_changed.connect(self._current_changed)
-        self.project.project_changed.connect(lambda _folder: self.clear_queue())  # queued jobs were for the old one
+        self.project.project_changed.connect(self._project_changed)
         self.project.candidate_chosen.connect(self._chosen_elsewhere)
         self._handlers = {
             ModelsReady: self._models_ready, ModelsFailed: self._models_failed, TakeCreated: self._take_created,
@@ -81,8 +83,10 @@ class StudioSession(QObject):
         self.sampler.worker.event.connect(self._dispatch)
 
     def _dispatch(self, event) -> None:
-        """Every event of the sampler, on the GUI thread, in the order it happened."""
-        self._handlers[type(event)](event)
+        """Every event of the sampler, on the GUI thread, in the order it happened (none once closing: the job a
+        quit cancelled ends unseen, and nothing queued starts after it)."""
+        if not self.closing:
+            self._handlers[type(event)](event)
 
     # -- models -----------------------------------------------------------------------------------------------------
     def load_model(self, source) -> None:
@@ -111,15 +115,25 @@ class StudioSession(QObject):
             return False
         return True
 
-    def _submit(self, kind: str, label: str, build) -> bool:
-        """Start the job now, or queue it behind the running one; ``build`` makes its JobRequest when it starts."""
+    def _submit(self, job: PendingJob) -> bool:
+        """Start the job now, or queue it behind the running one (its request is made when it starts)."""
         if self.busy:
-            n = self.queue.add(PendingJob(kind, label, build))
-            self.queue_changed.emit(self.queue.labels())
-            self.message.emit(f"Queued: {label} ({n} waiting). It starts when the running job ends.")
+            n = self.queue.add(job)
+            self._queue_changed()
+            self.message.emit(f"Queued: {job.label} ({n} waiting). It starts when the running job ends.")
             return True
-        self._start(build())
-        return True
+        return self._start_job(job)
+
+    def _queue_changed(self) -> None:
+        """Show the queue and save it with the project, so a crash does not lose it."""
+        self.queue_changed.emit(self.queue.labels())
+        self.project.save_queue(self.queue.to_json())
+
+    def _project_changed(self, _folder: str) -> None:
+        """Queued jobs belong to the project they were made in, which keeps them saved: drop them here only."""
+        if len(self.queue):
+            self.queue.clear()
+            self.queue_changed.emit([])
 
     @property
     def compile_step(self) -> bool:
@@ -136,32 +150,72 @@ class StudioSession(QObject):
         self.job_started.emit(request.kind, request.folder)
         self.sampler.start(request)
 
-    def _start_next(self) -> None:
-        job = self.queue.pop()
-        if job is None:
-            if self._run_results:
-                results, self._run_results = self._run_results, []
-                self.queue_finished.emit("; ".join(results))
-            return
-        self.queue_changed.emit(self.queue.labels())
+    def _start_job(self, job: PendingJob, queued: bool = False) -> bool:
         try:
-            request = job.build()
+            request = job.request(self.project.project)
         except (OSError, ProjectError) as exc:  # the project folder went away or cannot be written
-            self.error.emit(f"Could not start the queued job '{job.label}': {exc}. Check the project folder; the "
-                            f"rest of the queue goes on.")
-            self._run_results.append(f"{job.kind} could not start")
-            self._start_next()
-            return
+            then = " the rest of the queue goes on." if queued else ""
+            self.error.emit(f"Could not start the {'queued ' if queued else ''}job '{job.label}': {exc}. Check the "
+                            f"project folder;{then or ' nothing was made.'}")
+            if queued:
+                self._run_results.append(f"{job.kind} could not start")
+            return False
         self._start(request)
+        return True
+
+    def _start_next(self) -> None:
+        while (job := self.queue.pop()) is not None:
+            self._queue_changed()
+            if self._start_job(job, queued=True):
+                return
+        if self._run_results:
+            results, self._run_results = self._run_results, []
+            self.queue_finished.emit("; ".join(results))
+
+    def recover(self, take_dir: str, jobs: list) -> None:
+        """The recovery prompt's Yes: resume ``take_dir`` ('' for none), then run the saved ``jobs`` in their order,
+        as soon as a model is loaded (at startup it is usually still loading)."""
+        self.forget_recovery()
+
+        def run() -> None:
+            if take_dir:
+                self.resume(take_dir)
+            for job in jobs:
+                self._submit(job)
+        self._when_model_ready(run)
+
+    def forget_recovery(self) -> None:
+        """The recovery prompt was answered (or declined): its takes and saved jobs are not offered again."""
+        self.project.forget_recovery(self.queue.to_json())
+
+    def _when_model_ready(self, action) -> None:
+        if self.info is not None and not self.loading:
+            action()
+            return
+        if not self.loading:
+            self.error.emit("Load the takes' model first (Model list); then resume them from the takes browser.")
+            return
+
+        def once(outcome) -> None:  # ModelInfo, or the message of a model that failed to load
+            self.model_ready.disconnect(once)
+            self.model_failed.disconnect(once)
+            if not isinstance(outcome, str):
+                action()
+        self.model_ready.connect(once)
+        self.model_failed.connect(once)
+
+    def saved_jobs(self) -> list[PendingJob]:
+        """The queue saved with the open project (what was waiting when the studio last stopped)."""
+        return load_jobs(self.project.saved_queue())
 
     def remove_queued(self, index: int) -> None:
         if self.queue.remove(index) is not None:
-            self.queue_changed.emit(self.queue.labels())
+            self._queue_changed()
 
     def clear_queue(self) -> None:
         if len(self.queue):
             self.queue.clear()
-            self.queue_changed.emit([])
+            self._queue_changed()
             self.message.emit("Queue cleared; the running job goes on.")
 
     def generate(self, spec: dict) -> bool:
@@ -170,7 +224,7 @@ class StudioSession(QObject):
         if self.info is None:
             self.error.emit("No model is loaded: pick one in the Model list (or Models > Choose model folder...).")
             return False
-        project, spec = self.project.project, dict(spec)
+        spec = dict(spec)
         try:
             SongSpec.from_dict(spec)  # every field's type and range, before anything is queued or made
         except SpecError as exc:
@@ -178,8 +232,7 @@ class StudioSession(QObject):
             return False
         label = (f"Generate: {spec.get('artist') or 'unknown'}, {spec.get('genre') or 'unknown'}, "
                  f"{float(spec.get('seconds', 0)):g} s")
-        return self._submit("generate", label, lambda: JobRequest(
-            "generate", str(project.new_take_folder("generate")), spec=spec))
+        return self._submit(PendingJob("generate", label, {"spec": spec}))
 
     def _parent_and_candidates(self, action: str):
         take = self.take
@@ -199,21 +252,17 @@ class StudioSession(QObject):
             self.error.emit(f"A continuation must be longer than its take ({take.summary.seconds:.2f} s): "
                             f"raise the length next to Continue.")
             return False
-        project, parent = self.project.project, take.summary.path
-        return self._submit("continue", f"Continue {take.summary.name} to {seconds:g} s", lambda: JobRequest(
-            "continue", str(project.new_take_folder("continue")), parent=parent, seconds=float(seconds),
-            candidates=tuple(cands)))
+        return self._submit(PendingJob("continue", f"Continue {take.summary.name} to {seconds:g} s", {
+            "parent": take.summary.path, "seconds": float(seconds), "candidates": list(cands)}))
 
     def upsample_selected(self, range_seconds: Optional[tuple] = None) -> bool:
         if not self._ensure_project() or (found := self._parent_and_candidates("upsample")) is None:
             return False
         take, cands = found
-        project, parent = self.project.project, take.summary.path
-        rng = tuple(range_seconds) if range_seconds else None
+        rng = [float(range_seconds[0]), float(range_seconds[1])] if range_seconds else None
         where = f" {rng[0]:.1f}-{rng[1]:.1f} s" if rng else ""
-        return self._submit("upsample", f"Upsample {take.summary.name}{where}", lambda: JobRequest(
-            "upsample", str(project.new_take_folder("upsample")), parent=parent, candidates=tuple(cands),
-            range_seconds=rng))
+        return self._submit(PendingJob("upsample", f"Upsample {take.summary.name}{where}", {
+            "parent": take.summary.path, "candidates": list(cands), "range_seconds": rng}))
 
     def resume(self, take_dir: str) -> bool:
         if not self._ensure_project():
@@ -224,7 +273,7 @@ class StudioSession(QObject):
         if str(take_dir) == self.running_take:
             self.error.emit(f"{Path(take_dir).name} is being sampled right now: nothing to resume.")
             return False
-        return self._submit("resume", f"Resume {Path(take_dir).name}", lambda: JobRequest("resume", str(take_dir)))
+        return self._submit(PendingJob("resume", f"Resume {Path(take_dir).name}", {"folder": str(take_dir)}))
 
     def cancel(self) -> None:
         if self.busy:
@@ -289,6 +338,7 @@ class StudioSession(QObject):
 
     def _level_done(self, event: LevelDone) -> None:
         self.project.reload_takes()  # the tree shows the levels done so far
+        self.level_done.emit(event.level)
         if self.running_is_current:
             summary = self.project.summary(self.running_take) or self.take.summary
             self._set_take(self.take.with_level(summary, event.level, event.codes, event.audio), keep_position=True)
@@ -403,7 +453,10 @@ class StudioSession(QObject):
             self.error.emit(str(exc))
 
     def shutdown(self) -> None:
-        """Closing: cancel the job and wait for it, stop audio, save the project."""
+        """Closing: cancel the job and wait for it, stop audio, save the project. The job this cancels is offered for
+        resuming next time (unlike one the user cancelled), and the queue stays saved with the project."""
+        self.closing = True
+        self.project.set_quit_take(self.running_take if self.take_made else "")
         self.sampler.shutdown()
         self.playback.close()
         self.project.autosave()

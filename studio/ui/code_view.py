@@ -122,7 +122,9 @@ class CodeLevelView(pg.PlotWidget):
             self.images[level].clear()
             return
         scale = self.n_codes or int(codes.max()) + 1
-        self.images[level].setImage(codes_rgba(codes, scale), autoLevels=False)
+        # explicit levels: a long level is drawn downsampled to the view's pixels, and pyqtgraph's downsample turns the
+        # uint8 colours into floats, which it cannot draw without levels (it raised from paint before)
+        self.images[level].setImage(codes_rgba(codes, scale), levels=(0, 255), autoDownsample=True)
         self.images[level].setRect(0, self._y0(level), self._seconds(level, codes.shape[1]), BAND)
 
     def set_windows(self, windows: dict) -> None:

@@ -27,6 +27,7 @@ from studio.ui.waveform_view import WaveformView
 
 class MainWindow(QMainWindow):
     error_shown = Signal(str)  # every user-facing error message, as shown
+    closed = Signal()  # the window closed and the session shut down: the application may exit
 
     def __init__(self, session: StudioSession, settings: QSettings, modal_errors: bool = True):
         super().__init__()
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         s.job_preparing.connect(self.progress.preparing)
         s.job_progress.connect(self._progress)
         s.window_done.connect(self.progress.window_done)
+        s.level_done.connect(self.progress.level_done)
         s.job_ended.connect(self._job_ended)
         s.take_loaded.connect(self._take_loaded)
         s.codes_changed.connect(self.codes.update_level_soon)
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.takes.upsample_requested.connect(self.upsample_chosen)
         self.takes.resume_requested.connect(s.resume)
         self.takes.delete_requested.connect(lambda _p: s.delete_current())
+        self.takes.recipe_dropped.connect(self.editor.set_spec)  # an exported file dropped back in: its settings
         self.progress.cancel_requested.connect(s.cancel)
         self.queue.remove_requested.connect(s.remove_queued)
         self.queue.clear_requested.connect(s.clear_queue)
@@ -194,7 +197,14 @@ class MainWindow(QMainWindow):
     def open_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a project folder")
         if folder:
-            self.open_project(folder)
+            self.switch_project(folder)
+
+    def switch_project(self, folder: str) -> bool:
+        """Open another project while the studio runs, offering back what it left unfinished (as a launch does)."""
+        opened = self.open_project(folder)
+        if opened:
+            self.prompt_recovery()
+        return opened
 
     def save_project(self) -> None:
         try:
@@ -210,34 +220,42 @@ class MainWindow(QMainWindow):
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         for folder in self.session.project.recent():
-            self.recent_menu.addAction(folder, lambda f=folder: self.open_project(f))
+            self.recent_menu.addAction(folder, lambda f=folder: self.switch_project(f))
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
 
     def prompt_recovery(self) -> Optional[QMessageBox]:
-        """Ask to resume takes that a crash, a cancel or a failure left unfinished (non-blocking)."""
-        stuck = self.session.project.interrupted()
-        if not stuck:
+        """Offer back what a crash, a failure or a quit left unfinished: takes (not those the user cancelled) and the
+        jobs that were waiting in the queue (non-blocking)."""
+        if self.recovery_box is not None:  # still asking about the project opened before: that question is moot
+            self.recovery_box.close()
+            self.recovery_box = None
+        stuck, jobs = self.session.project.to_recover(), self.session.saved_jobs()
+        if not stuck and not jobs:
             return None
-        names = "\n".join(f"  {t.name} ({t.status})" for t in stuck[:8])
-        box = QMessageBox(QMessageBox.Question, "Unfinished takes",
-                          f"These takes did not finish last time; everything up to their last window is saved:\n"
-                          f"{names}\n\nResume the most recent one now? (Any of them can be resumed later from the "
-                          f"takes browser.)", QMessageBox.Yes | QMessageBox.No, self)
+        parts = []
+        if stuck:
+            names = "\n".join(f"  {t.name} ({t.status})" for t in stuck[:8])
+            parts.append(f"These takes did not finish last time; everything up to their last window is saved:\n{names}")
+        if jobs:
+            parts.append("These jobs were waiting in the queue:\n" + "\n".join(f"  {job.label}" for job in jobs[:8]))
+        ask = " and ".join(([f"resume {stuck[-1].name}"] if stuck else []) + (["queue the waiting jobs"] if jobs else []))
+        box = QMessageBox(QMessageBox.Question, "Unfinished work",
+                          "\n\n".join(parts) + f"\n\n{ask[:1].upper() + ask[1:]} now? (Any take can be resumed "
+                          f"later from the takes browser.)", QMessageBox.Yes | QMessageBox.No, self)
         box.setAttribute(Qt.WA_DeleteOnClose)
-        latest = stuck[-1].path
-        box.button(QMessageBox.Yes).clicked.connect(lambda: self._resume_when_ready(latest))
-        self.session.project.select(latest)
+        latest = stuck[-1].path if stuck else ""
+        box.button(QMessageBox.Yes).clicked.connect(lambda: self.session.recover(latest, jobs))
+        box.button(QMessageBox.No).clicked.connect(self.session.forget_recovery)
+        if latest:
+            self.session.project.select(latest)
         self.recovery_box = box
+        box.destroyed.connect(lambda _=None, asked=box: self._recovery_answered(asked))
         box.open()
         return box
 
-    def _resume_when_ready(self, take_dir: str) -> None:
-        if self.session.busy:
-            return
-        if self.session.info is None:
-            self.statusBar().showMessage("Load the take's model, then press Resume.", 10000)
-            return
-        self.session.resume(take_dir)
+    def _recovery_answered(self, box: QMessageBox) -> None:
+        if self.recovery_box is box:  # not a newer question, asked about the project opened since
+            self.recovery_box = None
 
     def open_presenter(self):
         """Presenter mode in its own window (F11 for full screen); the studio's take is reloaded when it closes."""
@@ -322,6 +340,7 @@ class MainWindow(QMainWindow):
         self.takes.update_panel()
         if take is None:
             self.waveform.set_audio(None, 44100)
+            self.waveform.set_preview_ranges(())
             self.codes.set_codes({}, (8, 32, 128), 44100)
             self.alignment.set_matrix(None, 1.0)
             self.karaoke.set_alignment(None, "", 128, 44100)
@@ -341,6 +360,7 @@ class MainWindow(QMainWindow):
         audio = take.candidate_audio(candidate)
         self.waveform.set_audio(audio, take.sr, keep_view=self.waveform.duration > 0 and audio is not None
                                 and abs(len(audio) / take.sr - self.waveform.duration) < 1e-6)
+        self.waveform.set_preview_ranges(take.preview_ranges(candidate))
         top = len(take.hop_lengths) - 1
         align = take.alignment.get(candidate)
         spt = take.hop_lengths[top] / take.sr
@@ -381,9 +401,14 @@ class MainWindow(QMainWindow):
         self.editor.prime.dropEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A quit is silent: the sampler's exit is expected, no window or dialog of the studio stays behind."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        for other in (getattr(self, "presenter", None), self.recovery_box):
+            if other is not None:
+                other.close()
         self.hide()  # gone at once; the sampler process takes a moment to finish its token and exit
         self.session.shutdown()
         self.settings.sync()
         super().closeEvent(event)
+        self.closed.emit()

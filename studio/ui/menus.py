@@ -1,28 +1,79 @@
 """The main window's menus and keyboard shortcuts (Audacity/DAW conventions, see shared/design/UX.md).
 
 Text fields keep their own keys: Qt gives plain keys (Space, digits, Delete) to a focused editor before any shortcut.
+Keys that start or stop work are held to where they mean that: Enter continues only in the takes browser, Esc cancels
+only in the job area, and none of them fires while a text field has the focus or a popup (a completion list) is open:
+there the field or the popup gets the key. Space plays only where the focused widget has no use for it: a focused
+button, check box or combo box gets its Space (:class:`ShortcutGuard`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
+                               QTextEdit, QWidget)
+
+WORK_ACTIONS = ("generate", "continue", "upsample", "upsample_range", "resume", "cancel")  # start or stop a job
 
 
 def _action(window, menu, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "",
-            context=Qt.WindowShortcut) -> QAction:
+            scope: tuple = ()) -> QAction:
+    """A menu action; its shortcut works in the whole window, or only with the focus inside the ``scope`` widgets."""
     act = QAction(text, window)
     if shortcut:
         seqs = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
         act.setShortcuts([QKeySequence(s) for s in seqs])
-        act.setShortcutContext(context)
+        act.setShortcutContext(Qt.WidgetWithChildrenShortcut if scope else Qt.WindowShortcut)
     act.setCheckable(checkable)
     if tip:
         act.setStatusTip(tip)
     act.triggered.connect(slot)
     menu.addAction(act)
-    window.addAction(act)  # shortcuts work while the menu bar is hidden (offscreen, full screen)
+    for widget in scope or (window,):  # on the window: shortcuts work while the menu bar is hidden (full screen)
+        widget.addAction(act)
     return act
+
+
+def typing_focus() -> bool:
+    """A text field (line edit, spin box, editable combo, lyrics) has the keyboard focus, or a popup is open."""
+    if QApplication.activePopupWidget() is not None:
+        return True
+    focus = QApplication.focusWidget()
+    if isinstance(focus, QComboBox):
+        return focus.isEditable()
+    return isinstance(focus, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit))
+
+
+def button_focus() -> bool:
+    """A button, check box or combo box has the keyboard focus: Space presses, ticks or opens it."""
+    return isinstance(QApplication.focusWidget(), (QAbstractButton, QComboBox))
+
+
+class ShortcutGuard(QObject):
+    """Gives a shortcut's key to the focused widget where that widget has its own use for it: a work shortcut's key
+    (start or stop a job) to the text field or popup being typed in (Enter completes a name, Esc closes a completion
+    list), Space to a focused button. Installed on the application; dies with its window."""
+
+    def __init__(self, window: QWidget, work_actions: list, play_action: QAction):
+        super().__init__(window)
+        self.work_keys = _keys(work_actions)
+        self.play_keys = _keys([play_action])
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.ShortcutOverride:
+            return False
+        combo = event.keyCombination()
+        key = QKeySequence(combo.key() | (combo.keyboardModifiers() & ~Qt.KeypadModifier)).toString()
+        if (key in self.work_keys and typing_focus()) or (key in self.play_keys and (typing_focus() or button_focus())):
+            event.accept()  # no shortcut: the key goes to the focused widget or the popup as a key press
+            return True
+        return False
+
+
+def _keys(actions: list) -> set:
+    return {seq.toString() for act in actions for seq in act.shortcuts()}
 
 
 def build_menus(w) -> dict:
@@ -37,7 +88,7 @@ def build_menus(w) -> dict:
     m.addSeparator()
     a["export"] = _action(w, m, "&Export Audio...", w.export_dialog, "Ctrl+Shift+E")
     m.addSeparator()
-    a["quit"] = _action(w, m, "&Quit", w.close, QKeySequence.Quit)
+    a["quit"] = _action(w, m, "&Quit", w.close, "Ctrl+Q")  # QKeySequence.Quit is empty where a desktop has no binding
 
     m = bar.addMenu("&Edit")
     a["undo"] = w.session.project.undo_stack.createUndoAction(w, "&Undo")
@@ -49,20 +100,17 @@ def build_menus(w) -> dict:
         w.addAction(a[key])
     m.addSeparator()
     a["delete"] = _action(w, m, "&Delete Take", w.session.delete_current, QKeySequence.Delete,
-                          tip="Move the selected take to the project's trash (undo restores it)",
-                          context=Qt.WidgetWithChildrenShortcut)
-    w.takes.addAction(a["delete"])
+                          tip="Move the selected take to the project's trash (undo restores it)", scope=(w.takes,))
 
     m = bar.addMenu("&Generate")
     a["generate"] = _action(w, m, "&Generate", w.generate, "Ctrl+Return")
-    a["continue"] = _action(w, m, "&Continue Chosen", w.continue_chosen, ["Return", "Enter"],
-                            context=Qt.WidgetWithChildrenShortcut)
-    w.takes.addAction(a["continue"])
+    a["continue"] = _action(w, m, "&Continue Chosen", w.continue_chosen, ["Return", "Enter"], scope=(w.takes,))
     a["upsample"] = _action(w, m, "&Upsample Chosen", w.upsample_chosen, "Ctrl+U")
     a["upsample_range"] = _action(w, m, "Upsample Chosen in &Selected Range", lambda: w.upsample_chosen(True),
                                   "Ctrl+Shift+U")
     a["resume"] = _action(w, m, "&Resume Take", lambda: w.session.resume(w.session.project.current), "Ctrl+R")
-    a["cancel"] = _action(w, m, "&Cancel Job", w.session.cancel, "Esc")
+    a["cancel"] = _action(w, m, "&Cancel Job", w.session.cancel, "Esc", scope=(w.progress, w.queue),
+                          tip="Esc cancels while the job area (progress, queue) has the focus")
 
     m = bar.addMenu("&Transport")
     a["play"] = _action(w, m, "&Play / Pause", w.session.playback.toggle, "Space")
@@ -95,4 +143,5 @@ def build_menus(w) -> dict:
                            tip="Compile the decode step where a job is long enough to gain from it (the first "
                                "compile of a model takes about a minute; later ones load from the cache)")
     a["compile"].setChecked(w.session.compile_step)
+    w.shortcut_guard = ShortcutGuard(w, [a[name] for name in WORK_ACTIONS], a["play"])
     return a

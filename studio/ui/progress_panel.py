@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from studio.state.session import clock_text
@@ -27,7 +27,9 @@ class ProgressPanel(QWidget):
         self.window_label = QLabel("")
         self.time_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current token; the take stays on disk and can be resumed (Esc)")
+        self.cancel_button.setToolTip("Stop after the current token; the take stays on disk and can be resumed (Esc "
+                                      "while the job area has the focus)")
+        self.setFocusPolicy(Qt.ClickFocus)  # a click on the job area gives it the focus, where Esc cancels
         self.cancel_button.clicked.connect(self.cancel_requested)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 2, 4, 2)
@@ -46,9 +48,9 @@ class ProgressPanel(QWidget):
         grid.addWidget(self.level_bar, 1, 1)
         grid.addWidget(self.window_label, 2, 0)
         grid.addWidget(self.window_bar, 2, 1)
-        self.tokens: dict = {}  # level -> tokens the job samples at that level
-        self.done: dict = {}  # level -> tokens finished in earlier windows
-        self.windows: dict = {}
+        self.levels: tuple = ()  # the job's levels, in the order it samples them
+        self.new_tokens: dict = {}  # level -> tokens each window adds beyond the one before it (overlaps count once)
+        self.complete: dict = {}  # level -> indices of the windows that need no more sampling
         self.set_running(False)
 
     def set_running(self, running: bool, title: str = "") -> None:
@@ -64,12 +66,11 @@ class ProgressPanel(QWidget):
         self.title.setText(text)
 
     def planned(self, event) -> None:
-        """JobPlanned: the windows of every level; sizes the whole-job bar."""
-        self.windows = {lv: list(ws) for lv, ws in event.windows.items()}
-        self.tokens = {lv: sum(e - s for s, e in ws) for lv, ws in self.windows.items()}
-        self.done = {lv: 0 for lv in self.windows}
-        total = sum(self.tokens.values())
-        self.job_bar.setRange(0, max(1, total))
+        """JobPlanned: the windows of every level; sizes the whole-job bar in the tokens they add."""
+        self.levels = tuple(event.levels)
+        self.new_tokens = {lv: _added_tokens(ws) for lv, ws in event.windows.items()}
+        self.complete = {lv: set() for lv in self.new_tokens}
+        self.job_bar.setRange(0, max(1, sum(sum(n) for n in self.new_tokens.values())))
         self.job_bar.setValue(0)
         if math.isfinite(event.eta):  # measured on this machine before the first window
             self.time_label.setText(f"estimated {clock_text(event.eta)} for the whole job")
@@ -80,24 +81,51 @@ class ProgressPanel(QWidget):
         self.time_label.setText(text[:1].upper() + text[1:] + "...")
 
     def progress(self, event) -> None:
-        """Progress: bars for the window and the level, elapsed and remaining time."""
+        """Progress: bars for the window and the level, elapsed and remaining time.
+
+        Windows run in order, so every window before this one, at this level and at the levels before it, needs no
+        more sampling: done now, or skipped because its codes were on disk (a resumed take, a priming clip)."""
         lv = event.level
-        ws = self.windows.get(lv, [])
-        win_tokens = (ws[event.window][1] - ws[event.window][0]) if event.window < len(ws) else event.n_steps
-        frac = event.step / max(1, event.n_steps)
+        for before in self.levels[:self.levels.index(lv)] if lv in self.levels else ():
+            self.level_done(before)
+        self.complete.setdefault(lv, set()).update(range(event.window))
+        added = self.new_tokens.get(lv, [])
+        now = event.step / max(1, event.n_steps) * (added[event.window] if event.window < len(added) else 0)
         self.window_bar.setRange(0, max(1, event.n_steps))
         self.window_bar.setValue(event.step)
         self.window_label.setText(f"window {event.window + 1} of {event.n_windows}")
         self.level_label.setText(LEVEL_NAMES.get(lv, f"level {lv}"))
-        level_total = max(1, self.tokens.get(lv, 1))
-        level_now = self.done.get(lv, 0) + int(frac * win_tokens)
-        self.level_bar.setRange(0, level_total)
-        self.level_bar.setValue(min(level_total, level_now))
-        job_now = sum(v for k, v in self.done.items() if k != lv) + level_now
-        self.job_bar.setValue(min(self.job_bar.maximum(), job_now))
+        self._show_counts(lv, int(now))
         elapsed, left = clock_text(event.elapsed, MEASURING), clock_text(event.eta, MEASURING)
         self.time_label.setText(f"elapsed {elapsed}, left {left}")
 
     def window_done(self, event) -> None:
         """WindowDone: its tokens count as finished for the level and the job."""
-        self.done[event.level] = self.done.get(event.level, 0) + (event.end - event.start)
+        self.complete.setdefault(event.level, set()).add(event.window)
+        self._show_counts(event.level)
+
+    def level_done(self, level: int) -> None:
+        """The level is sampled and decoded: all its windows count, run or skipped."""
+        self.complete[level] = set(range(len(self.new_tokens.get(level, []))))
+        self._show_counts(level)
+        self.window_bar.setValue(self.window_bar.maximum())
+
+    def _show_counts(self, level: int, running: int = 0) -> None:
+        """The level and job bars: complete windows' tokens, plus ``running`` tokens of the window being sampled."""
+        def finished(lv: int) -> int:
+            return sum(n for i, n in enumerate(self.new_tokens.get(lv, [])) if i in self.complete.get(lv, ()))
+
+        level_total = max(1, sum(self.new_tokens.get(level, [])))
+        self.level_bar.setRange(0, level_total)
+        self.level_bar.setValue(min(level_total, finished(level) + running))
+        self.job_bar.setValue(min(self.job_bar.maximum(), sum(map(finished, self.new_tokens)) + running))
+
+
+def _added_tokens(windows) -> list[int]:
+    """Tokens each of the (start, end) windows adds to those before it: windows overlap (each one's start is the
+    context it conditions on), so a level's total is the tokens it covers, not the sum of the windows' lengths."""
+    added, reached = [], 0
+    for start, end in windows:
+        added.append(max(0, end - max(start, reached)))
+        reached = max(reached, end)
+    return added

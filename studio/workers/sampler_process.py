@@ -9,12 +9,15 @@ Protocol (all values picklable, no Qt here):
     commands -> ("load", source, quiet) | ("job", JobRequest) | ("quit",)
     events   <- one frozen event at a time, in the order it happened: the engine's (:mod:`studio.engine.events`)
                 and the sampler's own (:mod:`studio.workers.events`).
-Cancel is a shared event the engine polls at every token.
+Cancel is a shared event the engine polls at every token. The process dies with the studio: a thread blocks on the
+read end of a pipe whose only write end the studio holds, and the read ends when the studio's process is gone, however
+it ended (a quit, SIGTERM, SIGKILL, a crash), so no sampler outlives its window to finish a take nobody watches.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,8 +158,22 @@ class SamplerServer:
         self.send(PreviewAudio(str(take.path), event.level, audio, int(self.models.sr), float(upto)))
 
 
-def serve(commands, events, cancel, progress_interval: float = 0.05, preview_interval: float = 1.0) -> None:
-    """The child process's main loop: one command at a time until "quit" (or the parent's queue closes)."""
+def die_with_parent(lifeline) -> None:
+    """Block until the studio's end of ``lifeline`` (a one-way Connection) is closed, then end this process at once."""
+    try:
+        while True:
+            lifeline.recv_bytes()  # the studio never writes: this returns only at end of file
+    except (EOFError, OSError):
+        pass
+    os._exit(0)  # noqa: SLF001 - mid-token: nothing to flush, every finished window is already on disk
+
+
+def serve(commands, events, cancel, lifeline, progress_interval: float = 0.05, preview_interval: float = 1.0) -> None:
+    """The child process's main loop: one command at a time until "quit" (or the parent's queue closes).
+
+    ``lifeline``: the read end of a pipe only the studio writes to; its end of file ends this process.
+    """
+    threading.Thread(target=die_with_parent, args=(lifeline,), name="lifeline", daemon=True).start()
     if hasattr(os, "nice"):
         try:
             os.nice(4)  # the interface wins when both want the same core

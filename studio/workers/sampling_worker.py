@@ -10,7 +10,9 @@ so the take stays on disk, resumable.
 Only the GUI thread changes which process runs: the relay thread reads the current :class:`Channel` (one attribute,
 replaced whole) and never writes it. When the process dies (killed for memory, a crash in a native library) the relay
 reports :class:`~studio.workers.events.SamplerStopped` with its pid; the next request starts a fresh process that
-reloads the last model set.
+reloads the last model set. A process that :meth:`SamplerThread.shutdown` asked to quit is not reported: its exit is
+the one expected. The process holds the read end of a lifeline pipe whose write end only this process holds, so it
+ends with the studio however the studio ends (see :func:`studio.workers.sampler_process.die_with_parent`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Channel:
     process: Any  # multiprocessing Process
     commands: Any  # Queue of commands to the process
     events: Any  # Queue of events from it
+    lifeline: Any  # the write end of the pipe whose end of file ends the process (never written)
 
 
 class SamplingWorker(QObject):
@@ -61,7 +64,7 @@ class SamplingWorker(QObject):
                 event = channel.events.get(timeout=0.1)
             except queue.Empty:
                 process = channel.process
-                if process is not reported and not self.owner.alive(process):
+                if process is not reported and not self.owner.quitting and not self.owner.alive(process):
                     reported = process
                     self.event.emit(died(process.pid, process.exitcode))
                 continue
@@ -83,6 +86,7 @@ class SamplerThread(QObject):
         self.cancel_event = self.ctx.Event()
         self.channel: Optional[Channel] = None
         self._reaping = threading.Lock()  # see alive()
+        self.quitting = False  # shutdown() asked the process to quit: its exit is expected, not reported
         self.model_source = None  # what the process should load again after a restart
         self.thread = QThread()
         self.thread.setObjectName("sampler-relay")
@@ -106,12 +110,16 @@ class SamplerThread(QObject):
         """Start the sampler process if none runs; True when it was (re)started now."""
         if self.channel is not None and self.alive(self.channel.process):
             return False
+        if self.channel is not None:
+            self.channel.lifeline.close()
         commands, events = self.ctx.Queue(), self.ctx.Queue()
+        reader, lifeline = self.ctx.Pipe(duplex=False)
         process = self.ctx.Process(target=serve, name="jukebox-sampler", daemon=True,
-                                   args=(commands, events, self.cancel_event, self.progress_interval,
+                                   args=(commands, events, self.cancel_event, reader, self.progress_interval,
                                          self.preview_interval))
         process.start()
-        self.channel = Channel(process, commands, events)
+        reader.close()  # the process has its own copy; the write end stays here alone
+        self.channel = Channel(process, commands, events, lifeline)
         return True
 
     def load_models(self, source) -> None:
@@ -133,6 +141,7 @@ class SamplerThread(QObject):
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel, stop the process and the relay thread and wait for both; True when they stopped in time."""
+        self.quitting = True
         self.cancel()
         stopped = True
         channel = self.channel
@@ -151,6 +160,7 @@ class SamplerThread(QObject):
         stopped = self.thread.wait(timeout_ms) and stopped
         self.channel = None
         if channel is not None:
+            channel.lifeline.close()
             for q in (channel.commands, channel.events):
                 q.close()
                 q.join_thread()

@@ -1,6 +1,10 @@
 """The Player on a real PortAudio stream (an ALSA null device is enough), its callback sample by sample, and the
 UNAVAILABLE path with every way of failing simulated."""
 
+import os
+import subprocess
+import sys
+import textwrap
 import time
 import types
 
@@ -10,6 +14,7 @@ import pytest
 import studio.audio.player as player_mod
 from studio.audio import Player, PlayerState
 from tests.audio.conftest import sine
+from tests.conftest import REPO
 
 
 def wait_for(condition, timeout=5.0):
@@ -255,3 +260,36 @@ def test_device_that_fails_when_playback_starts(monkeypatch):
     assert p.state is PlayerState.UNAVAILABLE
     assert "output device failed (Error starting stream" in p.unavailable_reason
     assert_every_method_is_a_safe_no_op(p)
+
+
+# ---------------------------------------------------------------- a device plugged in after start
+
+PLUG_IN = textwrap.dedent("""
+    import os
+    from pathlib import Path
+
+    from studio.audio import Player
+
+    asoundrc = Path(os.environ["HOME"]) / ".asoundrc"
+    playing = Player()  # the default device, open
+    phones = Player(device="studio_phones")  # not there yet
+    print(phones.state.value)
+    with asoundrc.open("a") as rc:  # plugged in: ALSA now has it, PortAudio has not seen it yet
+        rc.write('pcm.studio_phones { type null hint { show on description "Studio phones" } }\\n')
+    print(phones.retry(), phones.state.value, playing.state.value)  # no re-scan under an open stream
+    playing.close()
+    print(phones.retry(), phones.state.value)
+""")
+
+
+def test_retry_finds_a_device_plugged_in_after_start(tmp_path):
+    """Real PortAudio on ALSA: a device defined after the player started appears once Retry re-initialises PortAudio,
+    which it does only while no player has a stream open (re-initialising would close it). Run in its own process
+    with its own ALSA configuration (HOME), so this process's PortAudio and the user's ~/.asoundrc are untouched."""
+    if player_mod.sd is None or "ALSA" not in {api["name"] for api in player_mod.sd.query_hostapis()}:
+        pytest.skip("devices are made here as ALSA configuration: needs PortAudio with its ALSA host API")
+    (tmp_path / ".asoundrc").write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
+    result = subprocess.run([sys.executable, "-c", PLUG_IN], cwd=REPO, check=False, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["unavailable", "False unavailable stopped", "True stopped"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TINY_SPEC = {"seconds": 0.372, "artist": "Alan Jackson", "genre": "Country", "song_seconds": 90, "candidates": 2,
              "levels": "top", "seed": 11, "lyrics": "Ride the long road home tonight, sing it loud and sing it right."}
@@ -70,11 +71,23 @@ def studio(qtbot, tmp_path, settings, tiny_models):
     session.playback.close()
 
 
+def back_to_window(qtbot, widget) -> None:
+    """Make ``widget``'s window active again after a popup closed: offscreen, a closed popup stays the active window
+    (a desktop gives activation back), and keys and focus then miss the window."""
+    widget.window().activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is widget.window())
+
+
 def type_spec(qtbot, editor, spec: dict) -> None:
     """Fill the song editor the way a user does: typing into the fields."""
     for field, key in ((editor.artist, "artist"), (editor.genre, "genre")):
         field.clear()
         qtbot.keyClicks(field, spec[key])
+        popup = field.completer().popup()
+        if popup.isVisible():  # the user closes the completion list before moving on (a click elsewhere would)
+            qtbot.keyClick(popup, Qt.Key_Escape)
+            assert not popup.isVisible()
+            back_to_window(qtbot, field)
     editor.lyrics.clear()
     qtbot.keyClicks(editor.lyrics, spec["lyrics"])
     editor.seconds.setValue(spec["seconds"])

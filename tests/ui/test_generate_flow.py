@@ -63,6 +63,7 @@ def test_generate_signals_in_order_and_files_on_disk(qtbot, studio):
     # the window shows what is on disk
     np.testing.assert_array_equal(window.codes.codes[2], codes)
     assert window.waveform.duration == TOP_SAMPLES / 44100
+    assert window.waveform.preview_ranges() == [(0.0, TOP_SAMPLES / 44100)]  # top level only: all of it a preview
     assert window.alignment.matrix is not None and window.alignment.matrix.shape[0] == codes.shape[1]
     assert window.takes.item_for(str(take_dir)) is not None
     assert window.progress.title.text().endswith(": done")
@@ -89,14 +90,21 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     assert window.takes.resume_button.isEnabled()
     assert "cancelled" in window.progress.title.text()
 
-    box = window.prompt_recovery()  # what the next launch asks
-    assert box is not None and take_dir.name in box.text()
+    assert window.prompt_recovery() is None  # the user stopped it: the next launch does not ask about it
     rec.clear()
+    bars = (window.progress.job_bar, window.progress.level_bar, window.progress.window_bar)
+    seen = []  # the whole-job bar after each event the panel draws
+    for signal in (session.job_progress, session.window_done):
+        signal.connect(lambda _e: seen.append(bars[0].value()))
     with qtbot.waitSignal(session.job_ended, timeout=120_000) as blocker:
-        qtbot.mouseClick(box.button(box.StandardButton.Yes), Qt.LeftButton)
+        qtbot.mouseClick(window.takes.resume_button, Qt.LeftButton)
     assert blocker.args[0].error is None and not blocker.args[0].cancelled
+    assert rec.of("job_started")[0][0] == "resume"
     first = rec.of("window_done")[0]
     assert first.start >= kept - 64  # resumed from the last finished window, not from the start
+    assert first.window > 0  # so the windows before it were skipped, and still every bar ends full
+    assert [b.value() for b in bars] == [b.maximum() for b in bars]
+    assert seen == sorted(seen) and seen[0] > 0  # only forward, from what the take already had
     take = Take.load(take_dir)
     assert take.record.status == "done" and (take.codes(2) >= 0).all()
     assert not session.busy and not window.takes.resume_button.isEnabled()
