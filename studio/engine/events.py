@@ -90,10 +90,28 @@ class Preparing:
 
 
 @dataclass(frozen=True)
+class UnitStarted:
+    """A farm worker began sampling one unit: a window of a level for some candidates (a local job sends none)."""
+
+    level: int
+    window: int  # index into JobPlanned.windows[level]
+    n_windows: int
+    candidates: tuple  # the candidates (0-based) the unit samples
+    worker: str  # which worker, e.g. "worker 2 on gpu-box"
+
+    def text(self) -> str:
+        """What a queue row shows, e.g. "level 1 window 3 (candidates 1, 2) - worker 2 on gpu-box"."""
+        cands = ", ".join(str(c + 1) for c in self.candidates)
+        return (f"level {self.level} window {self.window + 1} (candidate{'s' if len(self.candidates) > 1 else ''} "
+                f"{cands}) - {self.worker}")
+
+
+@dataclass(frozen=True)
 class JobDone:
     take_dir: str
     cancelled: bool = False
     error: Optional[str] = None
 
 
-Event = JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | Preparing | JobDone
+Event = (JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | Preparing | UnitStarted
+         | JobDone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 NAMESPACE = "jukebox-studio"  # the studio's named workers live here, so `studio farm status` can find them
 WORKER_PREFIX = "jukebox-worker-"
 INSTALL = "pip install 'jukebox-studio[farm]'"
@@ -27,6 +29,10 @@ def connect(address: str = "auto", start_local: bool = True):
     ray = require_ray()
     if ray.is_initialized():
         return ray
+    unreachable = _unreachable(address)
+    if unreachable:  # Ray itself would retry for minutes before it says so
+        raise FarmUnavailable(f"no Ray cluster is reachable at {address!r} ({unreachable}); start one there with "
+                              f"`ray start --head` (docs/FARM.md), or check the address and that its port is open.")
     options = {"namespace": NAMESPACE, "logging_level": "ERROR", "log_to_driver": False}
     try:
         try:
@@ -40,6 +46,18 @@ def connect(address: str = "auto", start_local: bool = True):
         raise FarmUnavailable(f"no Ray cluster is reachable {where} ({str(exc).splitlines()[0]}); start one with "
                               f"`ray start --head` (docs/FARM.md), or check the address.") from None
     return ray
+
+
+def _unreachable(address: str, timeout_s: float = 5.0) -> str:
+    """Why nothing answers at ``address`` (host:port or ray://host:port), or '' when something does (or for auto)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not host or not port.isdigit():
+        return ""
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        return f"nothing answers on {host}:{port}: {exc.strerror or type(exc).__name__}"
+    return ""
 
 
 def cluster_status(ray) -> dict:

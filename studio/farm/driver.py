@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterator, Optional
 
 from studio.engine.atomic_files import DiskWriteError
-from studio.engine.events import JobDone
+from studio.engine.events import JobDone, UnitStarted
 from studio.engine.take_lock import TakeLocked
 from studio.engine.takes import TakeStatus
 
@@ -53,7 +53,7 @@ class FarmDriver:
             if cancel():
                 for run in active:
                     self._stop(run, cancelled=True)
-            self._dispatch(active)
+            yield from self._dispatch(active)
             for run in active:
                 why = run.stuck()
                 if why:
@@ -70,7 +70,8 @@ class FarmDriver:
                     continue
                 yield from self._answer(ref)
 
-    def _dispatch(self, active: list) -> None:
+    def _dispatch(self, active: list) -> Iterator[tuple]:
+        """Hand idle workers what may start; yields a (take, UnitStarted) per sampling unit sent."""
         for run in active:
             while self.pool.idle:
                 job = run.next_job()
@@ -82,6 +83,9 @@ class FarmDriver:
                     context, upper = run.unit_inputs(arg)
                     ref = actor.sample.remote(run.run_id, run.spec_dict, run.seed, run.total_length, arg, context,
                                               upper)
+                    n_windows = len(run.schedule.layouts[arg.level].windows)
+                    yield run.take, UnitStarted(arg.level, arg.window, n_windows, tuple(arg.candidates),
+                                                self.pool.labels.get(actor, "a worker"))
                 elif kind == "decode":
                     ref = actor.decode.remote(run.spec_dict, run.schedule.codes[arg], arg)
                 else:

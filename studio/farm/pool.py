@@ -20,12 +20,16 @@ class WorkerPool:
         self.actor_class = ray.remote(concurrency_groups={"control": 1})(EngineWorker)  # status, stop
         self.starting: dict = {}  # ready() ref -> actor, until the actor is up
         self.idle: list = []
+        self.labels: dict = {}  # actor -> "worker N on HOST", what the studio shows of it
+        self.spawned = 0
         for _ in range(self.size):
             self.spawn()
 
     def spawn(self) -> None:
         actor = self.actor_class.options(name=f"{WORKER_PREFIX}{uuid.uuid4().hex[:8]}", namespace=NAMESPACE,
                                          **self.per_worker).remote(self.models)
+        self.spawned += 1
+        self.labels[actor] = f"worker {self.spawned}"
         self.starting[actor.ready.remote()] = actor
 
     def started(self, ref) -> bool:
@@ -34,9 +38,11 @@ class WorkerPool:
         if actor is None:
             return False
         try:
-            self.ray.get(ref)
+            host = self.ray.get(ref)
+            self.labels[actor] = f"{self.labels[actor]} on {host}"
             self.idle.append(actor)
         except self.ray.exceptions.RayError:
+            self.labels.pop(actor, None)
             self.spawn()
         return True
 
@@ -46,6 +52,7 @@ class WorkerPool:
             self.ray.kill(actor, no_restart=True)
         except Exception:  # already gone
             pass
+        self.labels.pop(actor, None)
         self.spawn()
 
     def all_actors(self) -> list:
@@ -54,4 +61,4 @@ class WorkerPool:
     def close(self) -> None:
         for actor in self.all_actors():
             self.ray.kill(actor, no_restart=True)
-        self.idle, self.starting = [], {}
+        self.idle, self.starting, self.labels = [], {}, {}

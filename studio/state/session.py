@@ -15,15 +15,16 @@ from typing import Optional
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.engine.events import clock_text  # noqa: F401  (the views' one time format, re-exported)
-from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
-                                  WindowDone)
+from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, UnitStarted,
+                                  Warning_, WindowDone)
 from studio.engine.spec import SongSpec, SpecError
 from studio.state.job_queue import JobQueue, PendingJob, load_jobs
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
 from studio.state.project_state import ProjectState
 from studio.state.take_data import TakeData, load_codes, load_take_data
-from studio.workers.events import JobFailed, ModelsFailed, ModelsReady, PreviewAudio, SamplerStopped, TakeCreated
+from studio.workers.events import (FarmChecked, JobFailed, ModelsFailed, ModelsReady, PreviewAudio, SamplerStopped,
+                                   TakeCreated)
 from studio.workers.sampling_worker import JobRequest, SamplerThread
 
 
@@ -43,6 +44,8 @@ class StudioSession(QObject):
     job_ended = Signal(object)  # JobDone
     busy_changed = Signal(bool)
     queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
+    units_changed = Signal(list)  # what each farm worker samples for the running job, e.g. "level 1 window 3 - worker 2"
+    farm_checked = Signal(bool, str)  # the answer to a connection test: reached, and one line saying what
     queue_finished = Signal(str)  # the last job of a run (queue now empty) ended: a summary for a notification
     error = Signal(str)  # one message naming the cause and the fix
     message = Signal(str)  # status-bar information
@@ -64,6 +67,7 @@ class StudioSession(QObject):
         self.running_kind = ""
         self.take_made = False  # the sampler made (or opened) the running take: a failure now ends it as a take
         self.plan: Optional[JobPlanned] = None  # the running job's windows
+        self.units: dict = {}  # worker -> the UnitStarted it runs for the running farm job
         self.queue = JobQueue()
         self.closing = False  # shutdown() began: the sampler's last events are not acted on
         self._run_results: list[str] = []  # how each job of the current run ended, for the notification
@@ -78,7 +82,8 @@ class StudioSession(QObject):
             Progress: self.job_progress.emit, WindowDone: self._window_done, PreviewAudio: self._preview,
             LevelDone: self._level_done, AlignmentReady: self._alignment_ready,
             Warning_: lambda event: self.message.emit(event.message), JobDone: self._job_finished,
-            SamplerStopped: self._sampler_stopped,
+            SamplerStopped: self._sampler_stopped, UnitStarted: self._unit_started,
+            FarmChecked: lambda event: self.farm_checked.emit(event.ok, event.message),
         }
         self.sampler.worker.event.connect(self._dispatch)
 
@@ -143,8 +148,26 @@ class StudioSession(QObject):
     def set_compile_step(self, on: bool) -> None:
         self.settings.setValue("sampler/compile", "true" if on else "false")
 
+    @property
+    def run_target(self) -> str:
+        """The setting "Run jobs on": the Ray cluster's address, or '' for this computer (the default)."""
+        return str(self.settings.value("farm/address", "") or "").strip()
+
+    def set_run_target(self, address: str) -> None:
+        """Run the jobs that start from now on at the Ray cluster ``address`` ('' for this computer)."""
+        self.settings.setValue("farm/address", address.strip())
+        where = f"the Ray cluster at {address.strip()}" if address.strip() else "this computer"
+        self.message.emit(f"Jobs run on {where} from the next one on.")
+
+    def check_farm(self, address: str) -> None:
+        """Test the connection to the Ray cluster at ``address``; the answer comes as ``farm_checked``."""
+        if self.busy:
+            self.message.emit("The connection test runs when the running job ends (the sampler does one thing at "
+                              "a time).")
+        self.sampler.check_farm(address.strip())
+
     def _start(self, request: JobRequest) -> None:
-        request = replace(request, compile=self.compile_step)
+        request = replace(request, compile=self.compile_step, farm=self.run_target or None)
         self.running_take, self.running_kind, self.take_made, self.plan = request.folder, request.kind, False, None
         self._set_busy(True)
         self.job_started.emit(request.kind, request.folder)
@@ -290,7 +313,16 @@ class StudioSession(QObject):
 
     def _end_job(self) -> None:
         self.running_take, self.running_kind, self.take_made, self.plan = "", "", False, None
+        self._set_units({})
         self._set_busy(False)
+
+    def _set_units(self, units: dict) -> None:
+        if units != self.units:
+            self.units = units
+            self.units_changed.emit([event.text() for _, event in sorted(units.items())])
+
+    def _unit_started(self, event: UnitStarted) -> None:
+        self._set_units({**self.units, event.worker: event})
 
     @property
     def running_is_current(self) -> bool:
@@ -320,6 +352,9 @@ class StudioSession(QObject):
         self.job_planned.emit(event)
 
     def _window_done(self, event: WindowDone) -> None:
+        done = {w: u for w, u in self.units.items() if (u.level, u.window) != (event.level, event.window)}
+        if len(done) != len(self.units):
+            self._set_units(done)  # its workers are idle until they get another unit
         if self.running_is_current:
             codes = self.take.write_window(event.level, event.start, event.codes)
             if codes is not None:

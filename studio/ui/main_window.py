@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.queue.remove_requested.connect(s.remove_queued)
         self.queue.clear_requested.connect(s.clear_queue)
         s.queue_changed.connect(self.queue.set_jobs)
+        s.units_changed.connect(self.queue.set_units)
         s.queue_finished.connect(lambda text: self.notifier.notify("Jukebox Studio: jobs finished", text))
         for view in (self.waveform, self.codes, self.alignment):
             view.seek_requested.connect(pb.seek)
@@ -170,6 +171,15 @@ class MainWindow(QMainWindow):
         dlg = ModelDialog(parent=self)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
+
+    def open_run_target_dialog(self):
+        """Generate > Run Jobs On...: this computer or a Ray cluster (non-blocking; returns the dialog)."""
+        from studio.ui.run_target_dialog import RunTargetDialog
+
+        dlg = RunTargetDialog(self.session, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def _model_ready(self, info) -> None:
         self.editor.set_model_info(info)
@@ -301,7 +311,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name["redo"].setVisible(not busy)
 
     def _job_started(self, kind: str, folder: str) -> None:
-        self.progress.set_running(True, f"{kind.capitalize()} {Path(folder).name}")
+        where = f" on the Ray cluster at {self.session.run_target}" if self.session.run_target else ""
+        self.progress.set_running(True, f"{kind.capitalize()} {Path(folder).name}{where}")
 
     def _job_ended(self, done) -> None:
         state = "failed" if done.error else "cancelled (resumable)" if done.cancelled else "done"

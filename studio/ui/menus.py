@@ -111,6 +111,9 @@ def build_menus(w) -> dict:
     a["resume"] = _action(w, m, "&Resume Take", lambda: w.session.resume(w.session.project.current), "Ctrl+R")
     a["cancel"] = _action(w, m, "&Cancel Job", w.session.cancel, "Esc", scope=(w.progress, w.queue),
                           tip="Esc cancels while the job area (progress, queue) has the focus")
+    m.addSeparator()
+    a["run_target"] = _action(w, m, "Run Jobs &On...", w.open_run_target_dialog,
+                              tip="Run jobs on this computer or on a Ray cluster (the render farm)")
 
     m = bar.addMenu("&Transport")
     a["play"] = _action(w, m, "&Play / Pause", w.session.playback.toggle, "Space")

@@ -1,4 +1,5 @@
-"""The job queue under the progress bars: what starts after the running job, with Remove and Clear."""
+"""The job area under the progress bars: which farm worker samples what for the running job, and the queue of what
+starts after it, with Remove and Clear."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ class QueueView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.workers = QLabel()
+        self.workers.setToolTip("What each worker of the render farm samples for the running job")
+        self.workers.setWordWrap(True)
         self.title = QLabel("Queue")
         self.list = QListWidget()
         self.list.setMaximumHeight(72)
@@ -26,11 +30,17 @@ class QueueView(QWidget):
         buttons.addWidget(self.remove_button)
         buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(4, 0, 4, 0)
+        self.jobs = QWidget()
+        row = QHBoxLayout(self.jobs)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.title)
         row.addWidget(self.list, 1)
         row.addLayout(buttons)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 0, 4, 0)
+        column.addWidget(self.workers)
+        column.addWidget(self.jobs)
+        self.set_units([])
         self.set_jobs([])
 
     def set_jobs(self, labels: list) -> None:
@@ -38,7 +48,17 @@ class QueueView(QWidget):
         self.list.addItems([f"{i + 1}. {text}" for i, text in enumerate(labels)])
         self.title.setText(f"Queue ({len(labels)})")
         self.remove_button.setEnabled(False)
-        self.setVisible(bool(labels))
+        self.jobs.setVisible(bool(labels))
+        self._show()
+
+    def set_units(self, texts: list) -> None:
+        """One line per farm worker busy on the running job, e.g. "level 1 window 3 (candidate 2) - worker 2"."""
+        self.workers.setText("On the farm: " + "; ".join(texts) if texts else "")
+        self.workers.setVisible(bool(texts))
+        self._show()
+
+    def _show(self) -> None:
+        self.setVisible(not self.jobs.isHidden() or not self.workers.isHidden())
 
     def _remove(self) -> None:
         row = self.list.currentRow()

@@ -77,3 +77,12 @@ def died(pid: int, exitcode: Optional[int]) -> SamplerStopped:
     return SamplerStopped(f"The sampler process stopped unexpectedly, exit code {exitcode}{why}. Nothing you made is "
                           f"lost: takes are on disk and a stopped one resumes with Resume. The model is reloaded on "
                           f"the next job.", pid)
+
+
+@dataclass(frozen=True)
+class FarmChecked:
+    """The answer to "Test connection": the cluster at ``address`` as one line (nodes, GPUs, CPUs), or why not."""
+
+    address: str
+    ok: bool
+    message: str

@@ -6,7 +6,7 @@ the lock at each return from Qt into Python, and a garbage collection in the sam
 0.3 s. A process has its own interpreter, so the window's event loop never waits on sampling.
 
 Protocol (all values picklable, no Qt here):
-    commands -> ("load", source, quiet) | ("job", JobRequest) | ("quit",)
+    commands -> ("load", source, quiet) | ("job", JobRequest) | ("farm_check", address) | ("quit",)
     events   <- one frozen event at a time, in the order it happened: the engine's (:mod:`studio.engine.events`)
                 and the sampler's own (:mod:`studio.workers.events`).
 Cancel is a shared event the engine polls at every token. The process dies with the studio: a thread blocks on the
@@ -48,6 +48,7 @@ class JobRequest:
     candidates: Optional[tuple] = None
     range_seconds: Optional[tuple] = None
     compile: Optional[bool] = None  # compile the sampler's step where it pays (None: the default, on)
+    farm: Optional[str] = None  # run on the Ray cluster at this address (docs/FARM.md); None: in this process
 
 
 def model_message(source, exc: Exception) -> str:
@@ -100,6 +101,16 @@ class SamplerServer:
         if self.models is None:
             self.send(JobFailed("No model is loaded: choose a model (Models > Choose model folder...) first."))
             return
+        if request.farm is not None:
+            from studio.farm.cluster import FarmUnavailable
+            from studio.workers.farm_link import join
+
+            try:
+                join(request.farm)  # before the take is made: a cluster that is not there makes nothing
+            except FarmUnavailable as exc:
+                self.send(JobFailed(f"Could not start the {request.kind} on the render farm: {exc} Or set "
+                                    f"Generate > Run Jobs On... to this computer."))
+                return
         try:
             take = self._create(request)
         except Exception as exc:  # SpecError, AudioLoadError, FileExistsError...: one message, nothing lost
@@ -109,7 +120,13 @@ class SamplerServer:
         last_progress: dict = {}
         last_preview = {"t": time.monotonic(), "cost": 0.0}
         step_compile.set_enabled(request.compile)
-        for event in run_take(take, self.models, cancel=self.cancel.is_set):
+        if request.farm is None:
+            events = run_take(take, self.models, cancel=self.cancel.is_set)
+        else:
+            from studio.workers.farm_link import farm_events
+
+            events = farm_events(take, self.models, request.farm, self.cancel.is_set)
+        for event in events:
             if isinstance(event, Progress):
                 key = (event.level, event.window)
                 now = time.monotonic()
@@ -192,5 +209,9 @@ def serve(commands, events, cancel, lifeline, progress_interval: float = 0.05, p
                 server.load(command[1], quiet=bool(command[2]))
             elif command[0] == "job":
                 server.run(command[1])
+            elif command[0] == "farm_check":
+                from studio.workers.farm_link import check
+
+                events.put(check(command[1]))
         except Exception as exc:  # a bug or an out-of-memory the engine did not catch: report it, keep serving
             events.put(crashed(exc))

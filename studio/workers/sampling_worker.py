@@ -131,9 +131,18 @@ class SamplerThread(QObject):
     def start(self, request: JobRequest) -> None:
         """Run ``request`` once the process is free; a dead process is replaced first (and reloads, quietly)."""
         self.cancel_event.clear()  # here, not in the process: a Cancel pressed before the job starts counts
+        self._send(("job", request))
+
+    def check_farm(self, address: str) -> None:
+        """Ask the process to join the Ray cluster at ``address``; the answer comes as a FarmChecked event (after the
+        running job, if any: the process does one thing at a time)."""
+        self._send(("farm_check", address))
+
+    def _send(self, command: tuple) -> None:
+        """Put ``command`` to the process; a dead process is replaced first (and reloads the model, quietly)."""
         if self._ensure_process() and self.model_source is not None:
-            self.channel.commands.put(("load", self.model_source, True))  # a restarted process reloads, quietly
-        self.channel.commands.put(("job", request))
+            self.channel.commands.put(("load", self.model_source, True))
+        self.channel.commands.put(command)
 
     def cancel(self) -> None:
         """Ask the running job to stop at its next token; the take stays on disk, resumable."""

@@ -15,13 +15,24 @@ from tests.sampler.conftest import SPEC, TINY_SECONDS
 FARM_SPEC = dict(seconds=TINY_SECONDS / 4, candidates=3, max_batch=[1, 1, 1], device="cpu", **SPEC)
 
 
-@pytest.fixture(scope="session")
-def ray_cluster():
-    ray = pytest.importorskip("ray")
+def start_local_cluster(ray) -> None:
+    """Start the tests' Ray cluster in this process: two CPU slots, loopback, no dashboard. Another process joins it
+    at ``cluster_address(ray)``."""
     from studio.farm.cluster import NAMESPACE
 
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", namespace=NAMESPACE,
              logging_level="ERROR", log_to_driver=False)
+
+
+def cluster_address(ray) -> str:
+    """The address (loopback host:port) at which another process of this machine joins the running cluster."""
+    return "127.0.0.1:" + ray.get_runtime_context().gcs_address.rpartition(":")[2]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    start_local_cluster(ray)
     yield ray
     ray.shutdown()
 
