@@ -11,7 +11,8 @@
    trained on real (training-split) audio; accuracy against chance.
 4. Where the music is lost: held-out audio, its level-0 reconstruction, and the upsamplers' renderings of its real
    upper codes, by tonality (energy in the 20 strongest bins), onsets, brightness and loudness.
-5. Listening check: a few full three-level renders written to ``OUT/samples`` with the same statistics next to
+5. Priming: the second after a held-out prompt, primed against unprimed, by its similarity to the prompt.
+6. Listening check: a few full three-level renders written to ``OUT/samples`` with the same statistics next to
    those of real held-out audio.
 Everything is seeded; reruns give the same figures on the same machine.
 """
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from studio.engine.cascade import run_take  # noqa: E402
 from studio.engine.jobs import new_take  # noqa: E402
+from studio.engine.loudness import set_loudness  # noqa: E402
 from studio.engine.modelset import ModelSet  # noqa: E402
 from studio.engine.spec import SongSpec  # noqa: E402
 from studio.train.codes import encode_set, load_codes  # noqa: E402
@@ -77,7 +79,7 @@ def eval_priors(models: ModelSet, held_codes, train_codes) -> dict:
     out = {}
     for lv in (2, 1, 0):
         prior = models.prior(lv)
-        sampler = WindowSampler(prior.cfg, held_codes, prior._labeller())
+        sampler = WindowSampler(prior.cfg, held_codes, prior.labeller)
         bits = heldout_bits(prior, sampler, max_windows=48)
         uni = unigram_bits(train_codes, held_codes, lv, prior.cfg.bins)
         out[f"level_{lv}"] = {"heldout_bits_per_token": round(bits["bits_per_token"], 3),
@@ -87,7 +89,7 @@ def eval_priors(models: ModelSet, held_codes, train_codes) -> dict:
             out[f"level_{lv}"]["lyric_bits_per_char"] = round(bits["lyric_bits_per_token"], 3)
         # The same windows told "unknown" artist and genre: how many bits per token the labels are worth. Above
         # zero means the prior uses them (the conditioning carries information into its predictions).
-        blind = heldout_bits(prior, WindowSampler(prior.cfg, unlabelled(held_codes), prior._labeller()),
+        blind = heldout_bits(prior, WindowSampler(prior.cfg, unlabelled(held_codes), prior.labeller),
                              max_windows=48)
         out[f"level_{lv}"]["bits_per_token_labels_unknown"] = round(blind["bits_per_token"], 3)
         out[f"level_{lv}"]["label_gain_bits_per_token"] = round(blind["bits_per_token"] - bits["bits_per_token"], 3)
@@ -106,7 +108,7 @@ def eval_lyrics(models: ModelSet, held_codes) -> dict:
                                          for i, c in enumerate(sung)]}
     out: dict = {"sung_clips": len(sung)}
     for name, clips in variants.items():
-        sampler = WindowSampler(prior.cfg, with_clips(held_codes, clips), prior._labeller())
+        sampler = WindowSampler(prior.cfg, with_clips(held_codes, clips), prior.labeller)
         out[f"bits_per_token_{name}"] = round(heldout_bits(prior, sampler, max_windows=48)["bits_per_token"], 4)
     return out
 
@@ -174,8 +176,9 @@ def eval_conditioning(models: ModelSet, train: AudioSet, held: AudioSet, genres:
     vq = models.vqvae
 
     @torch.no_grad()
-    def top_rec(a: np.ndarray) -> np.ndarray:  # real audio through the top level of the VQ-VAE
-        return vq.decode(vq.encode(torch.from_numpy(a)[None], 2, 3), start_level=2)[0].numpy()
+    def top_rec(a: np.ndarray) -> np.ndarray:  # real audio through the top level, at the loudness renders get
+        x = vq.decode(vq.encode(torch.from_numpy(a)[None], 2, 3), start_level=2).numpy()
+        return set_loudness(x, np.ones(x.shape, bool))[0]
 
     f_tr = np.stack([features(a, sr) for a, _ in tr])
     f_te = np.stack([features(a, sr) for a, _ in te])
@@ -262,6 +265,46 @@ def eval_upsampling(models: ModelSet, held: AudioSet, tmp: Path, clips: int = 3,
     return {"clips": len(picked), "seconds_each": seconds, **{k: mean_stats(v) for k, v in rows.items()}}
 
 
+def band_profile(x: np.ndarray, sr: int) -> np.ndarray:
+    """The mean 40-band log spectrum (dB) of ``x``: the first part of :func:`features`."""
+    return features(x, sr)[:40]
+
+
+def profile_distance(a: np.ndarray, b: np.ndarray, sr: int) -> float:
+    """RMS difference (dB) of two clips' mean band spectra, each less its own mean level (loudness does not count):
+    0 = the same spectral character."""
+    pa, pb = band_profile(a, sr), band_profile(b, sr)
+    return float(np.sqrt(np.mean(np.square((pa - pa.mean()) - (pb - pb.mean())))))
+
+
+def eval_priming(models: ModelSet, held: AudioSet, tmp: Path, clips: int = 3, prompt_s: float = 2.0,
+                 seconds: float = 4.0) -> dict:
+    """Does a primed render keep the prompt's character past the prompt? For held-out clips: the spectral distance
+    of the second after the prompt to the prompt (:func:`profile_distance`) and its tonal share, for the primed
+    render, an unprimed render with the same labels and seed, and the real audio that followed the prompt."""
+    import soundfile as sf
+
+    sr = models.sr
+    n, p, one = int(seconds * sr), int(prompt_s * sr), sr
+    picked = [c for c in held.clips if len(c.audio) >= n][:clips]
+    rows: dict = {"primed": [], "unprimed": [], "real_continuation": []}
+    for i, c in enumerate(picked):
+        start = len(c.audio) // 2 - n // 2
+        real = c.audio[start:start + n]
+        prompt = real[:p]
+        sf.write(tmp / f"prompt_{i}.wav", prompt, sr)
+        seconds_after = {"real_continuation": real[p:p + one]}
+        for name, prime in (("primed", {"file": str(tmp / f"prompt_{i}.wav")}), ("unprimed", None)):
+            spec = SongSpec(seconds=seconds, artist=c.artist, genre=c.genre, candidates=1, seed=21 + i,
+                            song_seconds=60.0, device="cpu", prime=prime)
+            seconds_after[name] = level0_audio(new_take(spec, tmp / f"prime_{i}_{name}", models), models)[p:p + one]
+        for name, x in seconds_after.items():
+            rows[name].append({"spectral_distance_to_prompt_db": profile_distance(x, prompt, sr),
+                               "top20_energy_fraction": stats(x, sr)["top20_energy_fraction"]})
+    return {"clips": len(picked), "prompt_seconds": prompt_s, "measured_second": [prompt_s, prompt_s + 1],
+            **{k: mean_stats(v) for k, v in rows.items()}}
+
+
 def render_samples(models: ModelSet, held: AudioSet, out: Path, seconds: float, tmp: Path) -> dict:
     import soundfile as sf
 
@@ -269,6 +312,9 @@ def render_samples(models: ModelSet, held: AudioSet, out: Path, seconds: float, 
              ("Trad. Irish (O'Neill)", "reel", ""), ("unknown", "unknown", "")]
     out.mkdir(parents=True, exist_ok=True)
     res = {"real_heldout": stats(np.concatenate([c.audio for c in held.clips]), models.sr), "samples": []}
+    for genre in sorted({g for _, g, _ in specs} & {c.genre for c in held.clips}):  # the same genre, real
+        res[f"real_heldout_{genre.replace(' ', '_')}"] = stats(
+            np.concatenate([c.audio for c in held.clips if c.genre == genre]), models.sr)
     for i, (artist, genre, lyrics) in enumerate(specs):
         spec = SongSpec(seconds=seconds, artist=artist, genre=genre, lyrics=lyrics, candidates=1, seed=7 + i,
                         song_seconds=60.0, device="cpu")
@@ -330,6 +376,8 @@ def main(argv=None) -> int:
         print(json.dumps({"conditioning": figures["conditioning"]}), flush=True)
         figures["upsampling"] = eval_upsampling(models, held, Path(tmp), 2 if args.quick else 3)
         print(json.dumps({"upsampling": figures["upsampling"]}), flush=True)
+        figures["priming"] = eval_priming(models, held, Path(tmp), 2 if args.quick else 3)
+        print(json.dumps({"priming": figures["priming"]}), flush=True)
         figures["listening"] = render_samples(models, held, out / "samples", 4.0 if args.quick else 8.0, Path(tmp))
     figures["eval_seconds"] = round(time.time() - t0)
     out.mkdir(parents=True, exist_ok=True)

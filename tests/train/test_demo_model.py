@@ -6,12 +6,15 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from studio.engine.cascade import run_take
 from studio.engine.demo_config import demo_prior, demo_vqvae
 from studio.engine.jobs import new_take
 from studio.engine.loading import load_checkpoint
+from studio.engine.loudness import CEILING, TARGET_RMS_DBFS
 from studio.engine.modelset import ModelSet
 from studio.engine.spec import SongSpec
 
@@ -50,3 +53,6 @@ def test_demo_samples_a_short_take(tmp_path):
     n = int(0.6 * 16000) // 256 * 256
     assert [take.codes(lv).shape[1] for lv in range(3)] == [n // 16, n // 64, n // 256]
     assert take.codes(0).min() >= 0
+    wav, sr = sf.read(take.audio_path(0, 0), dtype="float64")  # the take's WAV, at the render loudness
+    assert sr == 16000 and len(wav) == n
+    assert abs(10 * np.log10(np.mean(wav ** 2)) - TARGET_RMS_DBFS) < 0.5 and np.abs(wav).max() <= CEILING
