@@ -57,6 +57,19 @@ def tiny_model_set(top: str = "prior_5b_lyrics"):
                      2: FIXTURES / top / "checkpoint.pth.tar"}, name=f"tiny-{top}", ids_dir=IDS)
 
 
+def write_model_folder(models, folder: Path) -> Path:
+    """``models`` saved as a model folder in the project's format (what ``--models-dir`` finds by the folder's name)."""
+    import shutil
+
+    from studio.engine import save_model
+
+    save_model(models.vqvae, folder / "vqvae")
+    for level in range(3):
+        save_model(models.prior(level), folder / f"prior_level_{level}")
+    shutil.copytree(IDS, folder / "ids")
+    return folder
+
+
 @pytest.fixture
 def tiny_models():
     ms = tiny_model_set()

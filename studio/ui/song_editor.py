@@ -168,6 +168,8 @@ class SongEditor(QWidget):
         self.generate_button.setEnabled(info is not None)
         if info is not None:
             self.add_model_source(info.source)
+            for level, value in enumerate(info.temperature):  # the model's own defaults (its sampling.json)
+                self.temps[level].setValue(float(value))
             fit = ("Fits this machine." if info.hardware_fits else "DOES NOT FIT this machine: see Details.") \
                 if info.hardware else ""
             self.set_model_status(f"{info.name}: {len(info.artists)} artists, {len(info.genres)} genres, "
@@ -240,6 +242,12 @@ class SongEditor(QWidget):
         return span
 
     # -- spec --------------------------------------------------------------------------------------------------------
+    def _temperature(self):
+        """The three temperatures, or None (the model's own) while they are the values the model came with."""
+        temps = [self.temps[0].value(), self.temps[1].value(), self.temps[2].value()]
+        own = [round(t, 2) for t in self.info.temperature] if self.info is not None else None
+        return None if temps == own else temps
+
     def spec(self) -> dict:
         """The spec as SongSpec fields (levels 0, 1, 2 for temperatures)."""
         prime = self.prime.prime()
@@ -251,7 +259,7 @@ class SongEditor(QWidget):
             "lyrics": self.lyrics.toPlainText(),
             "candidates": self.candidates.value(),
             "levels": "all" if self.levels.currentIndex() == 1 else "top",
-            "temperature": [self.temps[0].value(), self.temps[1].value(), self.temps[2].value()],
+            "temperature": self._temperature(),
             "seed": self.seed.value(),
             "song_seconds": self.song_seconds.value() or None,
             "prime": prime,

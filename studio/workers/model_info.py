@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.labels import song_total_length
+from studio.engine.sampling_defaults import REFERENCE, read_sampling_defaults, sampling_file
+from studio.engine.spec import SpecError
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class ModelInfo:
         min_duration, max_duration: song lengths (seconds) the timing signal can place, or None.
         labeller: the top prior's labeller (names, lyric vocabulary); None when the model has no label tables.
         n_codes: the VQ-VAE's codebook size, the range of every code.
+        temperature: the model's own sampling temperatures of levels 0, 1, 2 (its ``sampling.json``).
     """
 
     name: str
@@ -45,6 +48,7 @@ class ModelInfo:
     n_codes: int = 0
     hardware: tuple = ()  # the hardware check, one line per level (memory needed vs available, batch that fits)
     hardware_fits: bool = True
+    temperature: tuple = (0.99, 0.99, 0.98)  # why: the Jukebox reference's values, for a model without its own
 
     @property
     def top(self) -> int:
@@ -82,10 +86,15 @@ def describe(models, source: str) -> ModelInfo:
     genres = tuple(labeller.genre_names()) if labeller is not None else ()
     n_ctx = tuple(models.prior(level).cfg.n_ctx for level in range(models.levels))
     hardware, fits = hardware_check(models)
+    try:
+        temperature = read_sampling_defaults(sampling_file(models)).temperature
+    except SpecError:  # a damaged sampling.json: a job's own check names the file and the fix
+        temperature = REFERENCE.temperature
     return ModelInfo(name=models.name, source=str(source), sr=int(models.sr), hop_lengths=tuple(models.hop_lengths),
                      n_ctx=n_ctx, artists=artists, genres=genres, has_lyrics=bool(cfg.n_tokens),
                      n_lyric_tokens=int(cfg.n_tokens), min_duration=cfg.min_duration, max_duration=cfg.max_duration,
-                     labeller=labeller, n_codes=int(models.vqvae.cfg.l_bins), hardware=hardware, hardware_fits=fits)
+                     labeller=labeller, n_codes=int(models.vqvae.cfg.l_bins), hardware=hardware, hardware_fits=fits,
+                     temperature=tuple(float(t) for t in temperature))
 
 
 def hardware_check(models) -> tuple[tuple, bool]:

@@ -3,11 +3,9 @@ in-process take the farm's takes must equal byte for byte."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.conftest import IDS, tiny_model_set
+from tests.conftest import tiny_model_set, write_model_folder
 from tests.sampler.conftest import SPEC, TINY_SECONDS
 
 # a quarter of the sampler tests' song: windows {2: 1, 1: 3, 0: 15}; one candidate per batch, so the three
@@ -60,11 +58,4 @@ def local_take(farm_models, tmp_path_factory):
 @pytest.fixture(scope="session")
 def model_dir(farm_models, tmp_path_factory):
     """The tiny model as a model folder in the project's format (what `--models-dir` finds by name)."""
-    from studio.engine import save_model
-
-    d = tmp_path_factory.mktemp("models") / "tiny"
-    save_model(farm_models.vqvae, d / "vqvae")
-    for level in range(3):
-        save_model(farm_models.prior(level), d / f"prior_level_{level}")
-    shutil.copytree(IDS, d / "ids")
-    return d
+    return write_model_folder(farm_models, tmp_path_factory.mktemp("models") / "tiny")

@@ -13,7 +13,7 @@ from studio.engine.jobs import new_take
 from studio.engine.spec import SongSpec
 from studio.engine.take_lock import LOCK_FILE
 from studio.engine.takes import Take
-from tests.conftest import IDS, tiny_model_set
+from tests.conftest import tiny_model_set, write_model_folder
 
 SHORT_SECONDS = 8192 / 44100  # one top window (64 tokens), 256 middle and 1024 bottom tokens
 SONG = dict(model="tiny", artist="Alan Jackson", genre="Country", lyrics="I met a traveller", song_seconds=90.0,
@@ -40,14 +40,7 @@ def models():
 @pytest.fixture(scope="module")
 def model_dir(models, tmp_path_factory):
     """The tiny model saved as the model folder ``tiny`` (what ``--models-dir`` names)."""
-    from studio.engine import save_model
-
-    d = tmp_path_factory.mktemp("models") / "tiny"
-    save_model(models.vqvae, d / "vqvae")
-    for level in range(3):
-        save_model(models.prior(level), d / f"prior_level_{level}")
-    shutil.copytree(IDS, d / "ids")
-    return d
+    return write_model_folder(models, tmp_path_factory.mktemp("models") / "tiny")
 
 
 def make_take(models, folder, seconds: float = SHORT_SECONDS, levels: str = "all", cancel=None) -> Take:

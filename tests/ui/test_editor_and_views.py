@@ -183,3 +183,20 @@ def test_hardware_check_shown_next_to_the_model_picker(qtbot, studio):
     shown = window.editor.hardware_label.text().splitlines()
     assert shown == [line.strip() for line in info.hardware]
     assert "Fits this machine" in window.editor.model_status.text()
+
+
+def test_the_editor_samples_with_the_models_own_temperatures_unless_the_user_sets_them(qtbot, studio):
+    from dataclasses import replace
+
+    window, session, _ = studio
+    ed = window.editor
+    assert session.info.temperature == (0.99, 0.99, 0.98)  # the tiny model has no sampling.json: the reference's
+    assert [ed.temps[lv].value() for lv in (0, 1, 2)] == [0.99, 0.99, 0.98]
+    assert ed.spec()["temperature"] is None  # the model's own: the engine fills them in
+    ed.set_model_info(replace(session.info, temperature=(0.9, 0.85, 0.99)))  # a model with measured defaults
+    assert [ed.temps[lv].value() for lv in (0, 1, 2)] == [0.9, 0.85, 0.99]
+    assert ed.spec()["temperature"] is None
+    ed.show_details(True)
+    ed.temps[1].selectAll()
+    qtbot.keyClicks(ed.temps[1], "0.7")
+    assert ed.spec()["temperature"] == [0.9, 0.7, 0.99]  # the user's value wins
