@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 NAMESPACE = "jukebox-studio"  # the studio's named workers live here, so `studio farm status` can find them
@@ -40,6 +41,9 @@ def connect(address: str = "auto", start_local: bool = True):
         except ConnectionError:
             if address != "auto" or not start_local:
                 raise
+            # a cluster of this machine only: its workers do the job the user is waiting for, so they run at the
+            # studio's priority, not at Ray's default nice 15 (starved by any other busy process)
+            os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(include_dashboard=False, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "on this machine" if address == "auto" else f"at {address!r}"

@@ -3,6 +3,8 @@ in-process take the farm's takes must equal byte for byte."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import tiny_model_set, write_model_folder
@@ -18,6 +20,9 @@ def start_local_cluster(ray) -> None:
     at ``cluster_address(ray)``."""
     from studio.farm.cluster import NAMESPACE
 
+    # why: Ray starts its workers at nice 15; on a CI machine whose cores other work keeps busy they then get a
+    # sliver of the CPU and the farm tests crawl (seen: minutes per unit beside two busy processes)
+    os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", namespace=NAMESPACE,
              logging_level="ERROR", log_to_driver=False)
 
