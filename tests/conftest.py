@@ -70,12 +70,17 @@ def write_model_folder(models, folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def tiny_models():
+def tiny_model_set_or_skip():
+    """:func:`tiny_model_set`, or the calling test skipped with the reason."""
     ms = tiny_model_set()
     if ms is None:
         pytest.skip(f"reference fixtures not found at {FIXTURES} (needed for the tiny model)")
     return ms
+
+
+@pytest.fixture
+def tiny_models():
+    return tiny_model_set_or_skip()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -2,14 +2,12 @@
 exactly as if the user had typed them; a value the user sets wins; a bad file is one clear error."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 import torch
 
 from studio.cli import main
-from studio.engine import save_model
 from studio.engine.jobs import new_take
 from studio.engine.modelset import ModelSet
 from studio.engine.sampling_defaults import (REFERENCE, SAMPLING_FILE, SamplingDefaults, read_sampling_defaults,
@@ -24,13 +22,9 @@ MODEL_OWN = SamplingDefaults(temperature=(0.9, 0.8, 0.4), top_k=0, top_p=0.6)
 @pytest.fixture
 def model_dir(tiny_models, tmp_path):
     torch.set_num_threads(1)
-    d = tmp_path / "models" / "tiny"
-    save_model(tiny_models.vqvae, d / "vqvae")
-    for level in range(3):
-        save_model(tiny_models.prior(level), d / f"prior_level_{level}")
-    from tests.conftest import IDS
-    shutil.copytree(IDS, d / "ids")
-    return d
+    from tests.conftest import write_model_folder
+
+    return write_model_folder(tiny_models, tmp_path / "models" / "tiny")
 
 
 def render(tmp_path, model_dir, name: str, extra: str = "") -> Take:

@@ -13,12 +13,9 @@ LYRICS = "I met a traveller from an antique land, who said: two vast and trunkle
 
 @pytest.fixture(scope="module")
 def models():
-    from tests.conftest import tiny_model_set
+    from tests.conftest import tiny_model_set_or_skip
 
-    ms = tiny_model_set()
-    if ms is None:
-        pytest.skip("reference fixtures not found (needed for the tiny model set)")
-    return ms
+    return tiny_model_set_or_skip()
 
 
 @pytest.fixture(scope="module")

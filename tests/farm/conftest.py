@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.conftest import tiny_model_set, write_model_folder
+from tests.conftest import tiny_model_set_or_skip, write_model_folder
 from tests.sampler.conftest import SPEC, TINY_SECONDS
 
 # a quarter of the sampler tests' song: windows {2: 1, 1: 3, 0: 15}; one candidate per batch, so the three
@@ -42,10 +42,7 @@ def ray_cluster():
 
 @pytest.fixture(scope="session")
 def farm_models():
-    ms = tiny_model_set()
-    if ms is None:
-        pytest.skip("reference fixtures not found (needed for the tiny model)")
-    return ms
+    return tiny_model_set_or_skip()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import torch
 
 from studio.engine.cascade import run_take
 from studio.engine.events import WindowDone
@@ -13,28 +12,17 @@ from studio.engine.jobs import new_take
 from studio.engine.spec import SongSpec
 from studio.engine.take_lock import LOCK_FILE
 from studio.engine.takes import Take
-from tests.conftest import tiny_model_set, write_model_folder
+from tests.conftest import tiny_model_set_or_skip, write_model_folder
+from tests.sampler.conftest import one_thread  # noqa: F401  (autouse here too: tiny models on one thread)
 
 SHORT_SECONDS = 8192 / 44100  # one top window (64 tokens), 256 middle and 1024 bottom tokens
 SONG = dict(model="tiny", artist="Alan Jackson", genre="Country", lyrics="I met a traveller", song_seconds=90.0,
             seed=11, candidates=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models step faster on one thread, and the result does not depend on the machine's cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def models():
-    ms = tiny_model_set()
-    if ms is None:
-        pytest.skip("reference fixtures not found (needed for the tiny model)")
-    return ms
+    return tiny_model_set_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -1,26 +1,20 @@
 """`studio render`, `studio resume` and `studio bench` on a model folder in the project's own format."""
 
 import json
-import shutil
 
 import pytest
 import torch
 
 from studio.cli import main
-from studio.engine import save_model
 from studio.engine.takes import Take
 from tests.sampler.conftest import SPEC, TINY_SECONDS
 
 
 @pytest.fixture
 def model_dir(tiny_models, tmp_path):
-    d = tmp_path / "models" / "tiny"
-    save_model(tiny_models.vqvae, d / "vqvae")
-    for level in range(3):
-        save_model(tiny_models.prior(level), d / f"prior_level_{level}")
-    from tests.conftest import IDS
-    shutil.copytree(IDS, d / "ids")
-    return d
+    from tests.conftest import write_model_folder
+
+    return write_model_folder(tiny_models, tmp_path / "models" / "tiny")
 
 
 def test_render_then_resume_after_interrupt(model_dir, tmp_path, capsys, monkeypatch):

@@ -32,13 +32,18 @@ def _popup_of(qtbot, field, typed: str):
     return popup
 
 
-def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothing(qtbot, studio):
-    window, session, rec = studio
+def render_one_take(qtbot, window, session) -> str:
+    """Generate one short take from the editor, as a user would, and return its folder once it is done."""
     assert QTest.qWaitForWindowActive(window)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
     with qtbot.waitSignal(session.job_ended, timeout=120_000) as done:
         window.generate()
-    finished_take = done.args[0].take_dir
+    return done.args[0].take_dir
+
+
+def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothing(qtbot, studio):
+    window, session, rec = studio
+    finished_take = render_one_take(qtbot, window, session)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=20.0, candidates=1))  # long enough to outlast the keys
     with qtbot.waitSignal(session.job_planned, timeout=120_000):
         window.generate()
@@ -79,11 +84,7 @@ def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothin
 
 def test_enter_in_the_takes_browser_continues_the_chosen_take(qtbot, studio):
     window, session, rec = studio
-    assert QTest.qWaitForWindowActive(window)
-    type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
-    with qtbot.waitSignal(session.job_ended, timeout=120_000) as done:
-        window.generate()
-    parent = done.args[0].take_dir
+    parent = render_one_take(qtbot, window, session)
     window.takes.continue_seconds.setValue(0.743)
     window.takes.tree.setFocus()
     with qtbot.waitSignal(session.job_ended, timeout=120_000) as blocker:
