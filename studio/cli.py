@@ -11,7 +11,8 @@ import argparse
 import importlib
 import sys
 
-# name -> (module, one-line help). Modules are imported lazily so `studio render` never imports Qt.
+# name -> (module, one-line help). Modules are imported lazily so `studio render` never imports Qt. A module holding
+# several commands is named "module:role" and exposes add_<role>_arguments(parser) and run_<role>(args).
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("studio.ui.app", "open the desktop studio (the default)"),
     "render": ("studio.commands.render", "render a song spec (TOML or JSON) into a take folder, headless"),
@@ -19,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("studio.modelstore.cli", "list, verify and download model folders"),
     "data": ("studio.data.cli", "build the openly licensed demo training set"),
     "train": ("studio.train.cli", "train or fine-tune the VQ-VAE and the priors"),
+    "regenerate": ("studio.commands.edit:regenerate", "a new take: a take kept up to a time, the rest sampled anew"),
+    "join": ("studio.commands.edit:join", "a new take: one take up to a seam, then another, heard as one take"),
+    "wide": ("studio.commands.wide", "a new take: a take's candidate upsampled twice, left and right (pseudo-stereo)"),
     "bench": ("studio.commands.bench", "time the sampler on this machine"),
     "batch": ("studio.commands.batch", "render many song specs (JSON Lines), here or on a Ray cluster (--ray)"),
     "farm": ("studio.commands.farm", "the Ray render farm: 'studio farm status' shows its workers and GPUs"),
@@ -36,13 +40,14 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, help=help_text, add_help=False)
             continue
         p = sub.add_parser(name, help=help_text, description=help_text)
+        module_name, _, role = module_name.partition(":")
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:  # a subsystem whose optional dependency is missing
             p.set_defaults(_missing=f"'studio {name}' is unavailable: {exc}")
             continue
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        getattr(module, f"add_{role}_arguments" if role else "add_arguments")(p)
+        p.set_defaults(_run=getattr(module, f"run_{role}" if role else "run"))
         if name in FARM_ROUTES:
             from studio.commands.batch import add_farm_arguments
 

@@ -80,7 +80,8 @@ class Player:
         self._state = PlayerState.STOPPED  # set by the controls; PLAYING reads STOPPED once the callback has ended
         self._source: tuple[np.ndarray, int] | None = None  # what load() was given, kept for retry()
         # Read by the audio callback; only ever replaced whole by the GUI thread.
-        self._buf = np.zeros(0, dtype=np.float32)  # (T,) at self._rate
+        self._buf = np.zeros((0, 1), dtype=np.float32)  # (T, 1) mono or (T, 2) stereo, at self._rate
+        self._channels = 1  # the open stream's output channels (1 or 2)
         self._idx = 0  # next frame to play
         self._loop_frames = (0, 0)  # (start, end) in frames; end == 0: no loop
         self._loop_seconds: tuple[float, float] | None = None
@@ -124,6 +125,7 @@ class Player:
                        f"other programs using it or choose another output device, then retry.")
             return
         self._rate = int(self._stream.samplerate)
+        self._channels = channels
         self._state = PlayerState.STOPPED
         self.unavailable_reason = ""
 
@@ -150,7 +152,8 @@ class Player:
 
     # ------------------------------------------------------------- callback
     def _callback(self, outdata, frames, time_info, status) -> None:
-        """PortAudio's audio thread: copy `frames` samples to every output channel, wrapping at the loop end."""
+        """PortAudio's audio thread: copy `frames` frames (mono to every output channel, stereo to left and right),
+        wrapping at the loop end."""
         if self._halt:
             outdata.fill(0)
             return
@@ -163,7 +166,7 @@ class Player:
             limit = loop_end if i < loop_end else n  # inside the loop play to its end, otherwise to the buffer's end
             take = min(frames - done, limit - i)
             if take > 0:
-                outdata[done:done + take] = buf[i:i + take, None]  # (take, 1) broadcast to (take, channels)
+                outdata[done:done + take] = buf[i:i + take]  # (take, 1) broadcast to the channels, or (take, 2)
                 done += take
                 i += take
             if i >= limit:
@@ -181,7 +184,8 @@ class Player:
         """Replace the buffer with ``audio``, resampled to the device rate.
 
         Args:
-            audio: float (T,) mono, or (C, T), mixed to mono by the mean.
+            audio: float (T,) mono, or (C, T): two channels play left and right on a stereo device, anything else
+                (or any (C, T) on a mono device) is mixed to mono by the mean.
             sr: its sample rate in Hz.
             keep_position: keep the play position (clamped) and keep playing if playing: instant A/B switching
                 between candidates. Otherwise playback stops and the position goes to 0.
@@ -191,18 +195,19 @@ class Player:
         """
         sr = check_rate("sr", sr)
         x = np.asarray(audio, dtype=np.float32)
-        if x.ndim == 2:
+        if x.ndim == 2 and not (x.shape[0] == 2 and self._channels == 2):
             x = x.mean(axis=0, dtype=np.float32)  # (C, T) -> (T,)
-        if x.ndim != 1:
+        if x.ndim not in (1, 2):
             raise ValueError(f"Player.load takes audio shaped (T,) or (C, T), got shape {np.shape(audio)}")
-        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        x = np.nan_to_num(np.atleast_2d(x), nan=0.0, posinf=0.0, neginf=0.0)  # (C, T), C = 1 or 2
         self._source = (x, sr)
         position = self.position
         if not keep_position:
             self.stop()
         if self._state is PlayerState.UNAVAILABLE:
             self._rate = sr
-        buf = np.ascontiguousarray(resample(x, sr, self._rate), dtype=np.float32)  # (T',) preallocated, owned
+        buf = np.ascontiguousarray(np.stack([resample(c, sr, self._rate) for c in x], axis=1),
+                                   dtype=np.float32)  # (T', C) preallocated, owned
         loop = self._loop_seconds
         self._loop_frames = (0, 0)
         self._buf = buf

@@ -10,13 +10,16 @@ import math
 import numpy as np
 
 
-def clock_text(seconds: Optional[float], unknown: str = "--:--") -> str:
-    """A duration as ``m:ss`` or ``h:mm:ss`` (rounded to the second); ``unknown`` when it is not known yet."""
+def clock_text(seconds: Optional[float], unknown: str = "--:--", tenths: bool = False) -> str:
+    """A duration as ``m:ss`` or ``h:mm:ss`` (rounded to the second, or with ``tenths`` to a tenth: ``0:12.5``, for a
+    point in a take); ``unknown`` when it is not known yet."""
     if seconds is None or not math.isfinite(seconds):
         return unknown
-    h, rem = divmod(max(0, int(round(seconds))), 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    scale = 10 if tenths else 1
+    h, rem = divmod(max(0, int(round(seconds * scale))), 3600 * scale)
+    m, s = divmod(rem, 60 * scale)
+    sec = f"{s / scale:04.1f}" if tenths else f"{s:02d}"
+    return f"{h}:{m:02d}:{sec}" if h else f"{m}:{sec}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from .takes import Take, TakePlan
 
 def new_take(spec: SongSpec, folder: "str | Path", models: ModelSet) -> Take:
     """A take that samples ``spec`` from scratch (or from its priming clip)."""
-    _check(spec, models)
+    check_for_model(spec, models)
     levels = [models.levels - 1] if spec.levels == "top" else list(range(models.levels - 1, -1, -1))
     plan = TakePlan(kind="generate", levels=levels, candidates=list(range(int(spec.candidates))))
     return Take.create(folder, spec, plan, models.name, models.sr, models.hop_lengths)
@@ -39,7 +39,7 @@ def continue_take(parent: Take, seconds: float, folder: "str | Path", models: Mo
     orig = [parent.plan.candidates[c] for c in cands]
     top = models.levels - 1
     lv = [top] if levels == "top" else list(range(top, -1, -1))
-    _check(spec, models)
+    check_for_model(spec, models)
     take = Take.create(folder, spec, TakePlan("continue", lv, orig), models.name, models.sr, models.hop_lengths,
                        parent=parent.record.id)
     take.record.parent_path = str(parent.path)
@@ -73,7 +73,7 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
         range_seconds = [a, b]
     orig = [parent.plan.candidates[c] for c in candidates]
     plan = TakePlan("upsample", list(range(top - 1, -1, -1)), orig, range_seconds)
-    _check(spec, models)
+    check_for_model(spec, models)
     take = Take.create(folder, spec, plan, models.name, models.sr, models.hop_lengths, parent=parent.record.id)
     take.record.parent_path = str(parent.path)
     take.save()
@@ -83,7 +83,7 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
     return take
 
 
-def _check(spec: SongSpec, models: ModelSet) -> None:
+def check_for_model(spec: SongSpec, models: ModelSet) -> None:
     """Everything the spec asks of this model and machine, before a take folder is made (SpecError if not)."""
     fill_model_defaults(spec, models)
     validate_for_model(spec, models)

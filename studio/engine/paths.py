@@ -21,6 +21,13 @@ def user_models_dir() -> Path:
     return Path(data) / "jukebox-studio" / "models"
 
 
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/jukebox-studio`` (``~/.cache`` by default): what the studio keeps between runs and can
+    always make again (compiled steps, artist and genre maps)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jukebox-studio"
+
+
 def repo_models_dir() -> Path:
     """The repository's ``models/`` folder (holds the bundled demo model)."""
     return Path(__file__).resolve().parents[2] / "models"

@@ -19,6 +19,8 @@ from typing import Callable, Optional
 
 import torch
 
+from .paths import user_cache_dir
+
 _setting: Optional[bool] = None  # None: the environment decides (JUKEBOX_COMPILE), default on
 _compiled: dict = {}
 _failed: dict = {}
@@ -43,8 +45,7 @@ def forced() -> bool:
 
 def cache_dir() -> Path:
     """Where compiled steps are kept between runs (inductor's cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "jukebox-studio" / "compiled"
+    return user_cache_dir() / "compiled"
 
 
 def unavailable_reason(device: torch.device) -> Optional[str]:

@@ -50,11 +50,14 @@ class TakeStatus(str, Enum):
         return self in (TakeStatus.RUNNING, TakeStatus.CANCELLED, TakeStatus.FAILED)
 
 
+PLAN_KINDS = ("generate", "continue", "upsample", "regenerate", "join", "wide")
+
+
 @dataclass
 class TakePlan:
     """What a take's job does: which levels, for which of the parent's candidates, over which range."""
 
-    kind: str = "generate"  # generate | continue | upsample
+    kind: str = "generate"  # generate | continue | upsample | regenerate | join | wide
     levels: list = field(default_factory=lambda: [2, 1, 0])
     candidates: list = field(default_factory=list)  # original candidate indices (seed streams)
     range_seconds: Optional[list] = None  # [start, end] for range-only upsampling
@@ -78,6 +81,8 @@ class TakeRecord:
     levels_done: list = field(default_factory=list)
     chosen: Optional[int] = None  # candidate the user picked
     parent_path: Optional[str] = None  # folder of the parent take
+    at_seconds: Optional[float] = None  # regenerate: where the new part starts; join: the seam (on a top token)
+    joined: Optional[dict] = None  # join: the second take {"id", "path", "candidate", "seconds": where it comes in}
 
     def __post_init__(self):
         self.status = TakeStatus(self.status)  # read from JSON as its value; an unknown one raises ValueError
@@ -141,7 +146,7 @@ def _index(v) -> bool:
 
 # field -> (what it must be, check); a record's fields without a default must be present
 _PLAN_FIELDS = {
-    "kind": ('"generate", "continue" or "upsample"', lambda v: v in ("generate", "continue", "upsample")),
+    "kind": ('one of ' + ", ".join(f'"{k}"' for k in PLAN_KINDS), lambda v: v in PLAN_KINDS),
     "levels": ("a list of levels", _list_of(_index)),
     "candidates": ("a list of candidate numbers", _list_of(_index)),
     "range_seconds": ("null or [start, end] in seconds",
@@ -165,6 +170,11 @@ _RECORD_FIELDS = {
     "levels_done": ("a list of levels", _list_of(_index)),
     "chosen": ("null or a candidate number", _optional(_index)),
     "parent_path": ("null or a text", _optional(_text)),
+    "at_seconds": ("null or a time in seconds", _optional(lambda v: is_finite_number(v) and v >= 0)),
+    "joined": ('null or {"id": text, "path": text, "candidate": number, "seconds": time}',
+               _optional(lambda v: isinstance(v, dict) and set(v) == {"id", "path", "candidate", "seconds"}
+                         and _text(v["id"]) and _text(v["path"]) and _index(v["candidate"])
+                         and is_finite_number(v["seconds"]) and v["seconds"] >= 0)),
 }
 _REQUIRED = tuple(f.name for f in fields(TakeRecord) if f.default is MISSING and f.default_factory is MISSING)
 

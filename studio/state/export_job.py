@@ -1,6 +1,9 @@
 """Exporting a take: the recipe (spec, seed, lineage) and the audio of one candidate at one level, prepared for a DAW
 (rate, bit depth, loudness, fades) and written by export_audio, with the lyrics as an ``.lrc`` beside it on request.
 
+A wide take (:mod:`studio.engine.wide`) exports as stereo: its row 0 left and its row 1 right, mastered together
+(one loudness measured on both channels, one gain, the same fades); every other take exports one candidate, mono.
+
 Recipes say ``"candidate"`` as the screen does, counting from 1, and carry ``"recipe_version"``; recipes written
 before the version field counted candidates from 0. :func:`recipe_candidate` reads both.
 """
@@ -11,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import soundfile as sf
 
 from studio import __version__
@@ -22,6 +26,18 @@ from studio.engine.takes import Take
 RECIPE_VERSION = 2  # 2: "candidate" counts from 1 (as shown); no version field: it counted from 0
 AS_RECORDED = ExportOptions(sample_rate=None, bit_depth=16, loudness=None)  # the take's own audio, unchanged
 DRAG_FOLDER = Path(".cache") / "drag"  # inside the project: files rendered for dragging a take out
+WIDE_KIND = "wide"  # the plan kind whose two rows are a stereo pair (left, right)
+
+
+def channels_label(kind: str) -> str:
+    """What an export of a take of plan ``kind`` holds, in words (the dialog and the recipe say the same)."""
+    return "Stereo (wide: two upsamplings)" if kind == WIDE_KIND else "Mono"
+
+
+def channel_rows(take: Take, candidate: int) -> list[int]:
+    """The take's rows an export of ``candidate`` (0-based) writes, one per channel: a wide take's two rows (left,
+    right) whichever candidate is chosen, else the candidate alone."""
+    return [0, 1] if take.record.plan.get("kind") == WIDE_KIND else [candidate]
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,8 @@ def recipe_for(take_dir: "str | Path", candidate: int, level: int, options: Opti
     take = Take.load(take_dir)
     spec = dict(take.record.spec)
     cands = take.record.plan.get("candidates", [])
+    rows = channel_rows(take, candidate)
+    candidate = rows[0]
     return {
         "recipe_version": RECIPE_VERSION,
         "software": f"Jukebox Studio {__version__}",
@@ -91,6 +109,8 @@ def recipe_for(take_dir: "str | Path", candidate: int, level: int, options: Opti
         "candidate": candidate + 1,
         "seed_stream": cands[candidate] if candidate < len(cands) else candidate,
         "level": level,
+        "channels": channels_label(take.record.plan.get("kind", "")),
+        "channel_streams": [cands[r] if r < len(cands) else r for r in rows],  # per channel, left first
         "spec": spec,
         "take": take.record.id,
         "lineage": lineage(take),
@@ -107,12 +127,13 @@ def lyric_alignment(take_dir: "str | Path", candidate: int):
 
 
 def _alignment(take: Take, candidate: int):
-    """(matrix, cleaned lyrics) of this candidate, from the take or, for an upsampling, the take it upsampled."""
+    """(matrix, cleaned lyrics) of this candidate, from the take or, for an upsampling or a wide take, the take whose
+    top level it has."""
     seen = set()
     while take is not None and take.record.id not in seen:
         seen.add(take.record.id)
         found = take.alignment(candidate)
-        if found is not None or take.record.plan.get("kind") != "upsample":
+        if found is not None or take.record.plan.get("kind") not in ("upsample", WIDE_KIND):
             return found
         cands = take.record.plan.get("candidates", [])
         candidate = cands[candidate] if candidate < len(cands) else candidate
@@ -148,16 +169,19 @@ def export_take(take_dir: "str | Path", candidate: int, level: Optional[int], pa
         ExportError: from export_audio (format, folder, permissions), or when the take has no audio at that level.
     """
     take = Take.load(take_dir)
+    rows = channel_rows(take, candidate)
+    candidate = rows[0]  # a wide take's recipe and lyrics are its left side's
     levels = [level] if level is not None else sorted(range(len(take.record.hop_lengths)))
-    wav = next((take.audio_path(lv, candidate) for lv in levels if take.audio_path(lv, candidate).is_file()), None)
-    if wav is None:
+    chosen_level = next((lv for lv in levels if all(take.audio_path(lv, r).is_file() for r in rows)), None)
+    if chosen_level is None:
         which = f"level {level}" if level is not None else "any level"
-        raise ExportError(f"Take {take.path.name} has no audio for candidate {candidate + 1} at {which} yet; "
-                          f"finish or upsample it first, or export another level.")
-    chosen_level = int(wav.stem.split("_")[0][1:])
+        whose = "both sides of this wide take" if len(rows) > 1 else f"candidate {candidate + 1}"
+        raise ExportError(f"Take {take.path.name} has no audio for {whose} at {which} yet; finish or upsample it "
+                          f"first, or export another level.")
     options = options or AS_RECORDED
-    audio, sr = sf.read(str(wav), dtype="float32", always_2d=False)
-    audio = audio.T if audio.ndim == 2 else audio  # (C, T) or (T,)
+    sides = [sf.read(str(take.audio_path(chosen_level, r)), dtype="float32", always_2d=False) for r in rows]
+    sr = sides[0][1]
+    audio = np.stack([a for a, _ in sides]) if len(sides) > 1 else sides[0][0].T  # (2, T) left and right, or (T,)
     ready, report = master(audio, sr, options)
     recipe = recipe_for(take_dir, candidate, chosen_level, options)
     written = export_audio(path, ready, report.sr, fmt=fmt, recipe=recipe, bit_depth=options.bit_depth)

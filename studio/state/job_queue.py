@@ -12,15 +12,16 @@ from typing import Optional
 
 from studio.workers.sampling_worker import JobRequest
 
-KINDS = ("generate", "continue", "upsample", "resume")
-RECIPE_FIELDS = ("spec", "parent", "seconds", "candidates", "range_seconds", "folder")  # JobRequest's, as JSON
+KINDS = ("generate", "continue", "upsample", "regenerate", "join", "wide", "resume")
+RECIPE_FIELDS = ("spec", "parent", "seconds", "candidates", "range_seconds", "at_seconds", "other", "other_candidate",
+                 "other_seconds", "folder")  # JobRequest's, as JSON
 
 
 @dataclass(frozen=True)
 class PendingJob:
     """One job waiting: ``recipe`` holds the JobRequest fields it needs (``folder`` only to resume a take)."""
 
-    kind: str  # generate / continue / upsample / resume
+    kind: str  # one of KINDS
     label: str  # what the queue list shows, e.g. "Generate: Alan Jackson, country, 20 s"
     recipe: dict = field(default_factory=dict)
 
@@ -30,7 +31,9 @@ class PendingJob:
         folder = r["folder"] if self.kind == "resume" else str(project.new_take_folder(self.kind))
         return JobRequest(self.kind, folder, spec=r.get("spec"), parent=r.get("parent"), seconds=r.get("seconds"),
                           candidates=tuple(r["candidates"]) if r.get("candidates") is not None else None,
-                          range_seconds=tuple(r["range_seconds"]) if r.get("range_seconds") is not None else None)
+                          range_seconds=tuple(r["range_seconds"]) if r.get("range_seconds") is not None else None,
+                          at_seconds=r.get("at_seconds"), other=r.get("other"), other_candidate=r.get("other_candidate"),
+                          other_seconds=r.get("other_seconds"))
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "label": self.label, "recipe": dict(self.recipe)}

@@ -12,23 +12,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.engine.events import clock_text  # noqa: F401  (the views' one time format, re-exported)
 from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone, Preparing, Progress, UnitStarted,
                                   Warning_, WindowDone)
-from studio.engine.spec import SongSpec, SpecError
 from studio.state.job_queue import JobQueue, PendingJob, load_jobs
+from studio.state.job_requests import JobRequests
 from studio.state.playback import Playback
 from studio.state.project import ProjectError
 from studio.state.project_state import ProjectState
 from studio.state.take_data import TakeData, load_codes, load_take_data
-from studio.workers.events import (FarmChecked, JobFailed, ModelsFailed, ModelsReady, PreviewAudio, SamplerStopped,
-                                   TakeCreated)
+from studio.workers.events import (FarmChecked, JobFailed, LabelMap, ModelsFailed, ModelsReady, PreviewAudio,
+                                   SamplerStopped, TakeCreated)
 from studio.workers.sampling_worker import JobRequest, SamplerThread
 
 
-class StudioSession(QObject):
+class StudioSession(JobRequests, QObject):
     model_ready = Signal(object)  # ModelInfo
     model_failed = Signal(str)
     take_loaded = Signal(object)  # TakeData of the selected take (or None): everything shown of it changed
@@ -46,6 +47,7 @@ class StudioSession(QObject):
     queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
     units_changed = Signal(list)  # what each farm worker samples for the running job, e.g. "level 1 window 3 - worker 2"
     farm_checked = Signal(bool, str)  # the answer to a connection test: reached, and one line saying what
+    label_map_ready = Signal(object)  # LabelMap: the loaded model's artist and genre map, or why it has none
     queue_finished = Signal(str)  # the last job of a run (queue now empty) ended: a summary for a notification
     error = Signal(str)  # one message naming the cause and the fix
     message = Signal(str)  # status-bar information
@@ -69,6 +71,8 @@ class StudioSession(QObject):
         self.plan: Optional[JobPlanned] = None  # the running job's windows
         self.units: dict = {}  # worker -> the UnitStarted it runs for the running farm job
         self.queue = JobQueue()
+        self.label_map: Optional[LabelMap] = None  # the loaded model's map, once the sampler sent it
+        self._map_asked = False  # a map was asked for and has not come
         self.closing = False  # shutdown() began: the sampler's last events are not acted on
         self._run_results: list[str] = []  # how each job of the current run ended, for the notification
         self.project.busy_take = lambda: self.running_take
@@ -84,6 +88,7 @@ class StudioSession(QObject):
             Warning_: lambda event: self.message.emit(event.message), JobDone: self._job_finished,
             SamplerStopped: self._sampler_stopped, UnitStarted: self._unit_started,
             FarmChecked: lambda event: self.farm_checked.emit(event.ok, event.message),
+            LabelMap: self._label_map_ready,
         }
         self.sampler.worker.event.connect(self._dispatch)
 
@@ -104,10 +109,28 @@ class StudioSession(QObject):
     def _models_ready(self, event: ModelsReady) -> None:
         self.loading = False
         self.info = event.info
+        self.label_map = None  # another model: its own map
         if isinstance(self.model_source, str) and Path(self.model_source).is_dir():
             self.settings.setValue("last_model", self.model_source)
         self.message.emit(f"Model {event.info.name} loaded.")
         self.model_ready.emit(event.info)
+
+    def request_label_map(self) -> None:
+        """Ask for the loaded model's artist and genre map; it comes as ``label_map_ready`` (at once when it came
+        before; computed by the sampler, after the running job, the first time a model is opened)."""
+        if self.label_map is not None:
+            self.label_map_ready.emit(self.label_map)
+            return
+        if self.busy:
+            self.message.emit("The artist and genre map is made when the running job ends.")
+        self._map_asked = True
+        self.sampler.label_map()
+
+    def _label_map_ready(self, event: LabelMap) -> None:
+        self._map_asked = False
+        if event.artists is not None:
+            self.label_map = event
+        self.label_map_ready.emit(event)
 
     def _models_failed(self, event: ModelsFailed) -> None:
         self.loading = False
@@ -241,63 +264,6 @@ class StudioSession(QObject):
             self._queue_changed()
             self.message.emit("Queue cleared; the running job goes on.")
 
-    def generate(self, spec: dict) -> bool:
-        if not self._ensure_project():
-            return False
-        if self.info is None:
-            self.error.emit("No model is loaded: pick one in the Model list (or Models > Choose model folder...).")
-            return False
-        spec = dict(spec)
-        try:
-            SongSpec.from_dict(spec)  # every field's type and range, before anything is queued or made
-        except SpecError as exc:
-            self.error.emit(f"The song cannot be generated: {exc}")
-            return False
-        label = (f"Generate: {spec.get('artist') or 'unknown'}, {spec.get('genre') or 'unknown'}, "
-                 f"{float(spec.get('seconds', 0)):g} s")
-        return self._submit(PendingJob("generate", label, {"spec": spec}))
-
-    def _parent_and_candidates(self, action: str):
-        take = self.take
-        if take is None:
-            self.error.emit(f"Select a take in the takes browser to {action} it.")
-            return None
-        if 2 not in take.summary.levels_done:
-            self.error.emit(f"Take {take.summary.name} has no finished top level yet: resume it before you {action} it.")
-            return None
-        return take, [self.candidate]
-
-    def continue_selected(self, seconds: float) -> bool:
-        if not self._ensure_project() or (found := self._parent_and_candidates("continue")) is None:
-            return False
-        take, cands = found
-        if seconds <= take.summary.seconds:
-            self.error.emit(f"A continuation must be longer than its take ({take.summary.seconds:.2f} s): "
-                            f"raise the length next to Continue.")
-            return False
-        return self._submit(PendingJob("continue", f"Continue {take.summary.name} to {seconds:g} s", {
-            "parent": take.summary.path, "seconds": float(seconds), "candidates": list(cands)}))
-
-    def upsample_selected(self, range_seconds: Optional[tuple] = None) -> bool:
-        if not self._ensure_project() or (found := self._parent_and_candidates("upsample")) is None:
-            return False
-        take, cands = found
-        rng = [float(range_seconds[0]), float(range_seconds[1])] if range_seconds else None
-        where = f" {rng[0]:.1f}-{rng[1]:.1f} s" if rng else ""
-        return self._submit(PendingJob("upsample", f"Upsample {take.summary.name}{where}", {
-            "parent": take.summary.path, "candidates": list(cands), "range_seconds": rng}))
-
-    def resume(self, take_dir: str) -> bool:
-        if not self._ensure_project():
-            return False
-        if self.info is None:
-            self.error.emit("Load the take's model first (Model list), then resume.")
-            return False
-        if str(take_dir) == self.running_take:
-            self.error.emit(f"{Path(take_dir).name} is being sampled right now: nothing to resume.")
-            return False
-        return self._submit(PendingJob("resume", f"Resume {Path(take_dir).name}", {"folder": str(take_dir)}))
-
     def cancel(self) -> None:
         if self.busy:
             self.sampler.cancel()
@@ -405,6 +371,10 @@ class StudioSession(QObject):
         """The sampler caught an error, or its process died: end whatever it was doing with the message."""
         if event.pid is not None and event.pid != self.sampler.pid:
             return  # a process no longer ours: replaced by a fresh one, or quit by shutdown()
+        if self._map_asked:  # the map it was making died with it: say so, and a new request asks the next process
+            name = self.info.name if self.info is not None else ""
+            self._label_map_ready(LabelMap(name, message=f"The map could not be made: {event.message} Open the "
+                                                         f"map again to retry."))
         if self.take_made:
             take_dir = self.running_take
             if self.project.current == take_dir:
@@ -458,6 +428,9 @@ class StudioSession(QObject):
         audio = take.candidate_audio(self.candidate) if take is not None else None
         if audio is None:
             return
+        sides = [take.candidate_audio(row) for row in (0, 1)] if take.summary.kind == "wide" else []
+        if sides and all(side is not None and len(side) == len(audio) for side in sides):
+            audio = np.stack(sides)  # a wide take's rows play as they export: left and right
         self.playback.load(audio, take.sr, key=(take.summary.path, take.best_level, self.candidate),
                            keep_position=keep_position)
 

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
+from studio.engine.events import clock_text
 from studio.engine.takes import DamagedTake, Take, TakeStatus, scan_takes
 from studio.state import level_mix
 from studio.state.level_mix import LevelSource
@@ -24,7 +25,7 @@ class TakeSummary:
     path: str
     id: str
     parent: Optional[str]  # parent take id
-    kind: str  # generate | continue | upsample
+    kind: str  # one of studio.engine.takes.PLAN_KINDS
     status: TakeStatus
     seconds: float
     n_candidates: int
@@ -33,6 +34,9 @@ class TakeSummary:
     created: float
     range_seconds: Optional[tuple]
     error: Optional[str]
+    at_seconds: Optional[float] = None  # regenerate: where its own part starts; join: the seam
+    joined: Optional[str] = None  # join: the name of the take that comes in at the seam
+    joined_seconds: Optional[float] = None  # join: the time in that take that follows the seam
 
     @property
     def name(self) -> str:
@@ -42,8 +46,21 @@ class TakeSummary:
     def label(self) -> str:
         if self.status is TakeStatus.DAMAGED:
             return self.name
-        extra = f" {self.range_seconds[0]:.1f}-{self.range_seconds[1]:.1f} s" if self.range_seconds else ""
-        return f"{self.name}{extra} · {self.seconds:.2f} s · {self.n_candidates} cand."
+        ranged = self.range_seconds and self.joined is None  # a join's range is its seam's, shown by the marker
+        extra = f" {self.range_seconds[0]:.1f}-{self.range_seconds[1]:.1f} s" if ranged else ""
+        edit = (f" · joined with {self.joined} at {clock_text(self.at_seconds, tenths=True)}" if self.joined is not None else
+                f" · new from {clock_text(self.at_seconds, tenths=True)}" if self.at_seconds is not None else "")
+        return f"{self.name}{extra}{edit} · {self.seconds:.2f} s · {self.n_candidates} cand."
+
+    @property
+    def marker(self) -> Optional[tuple]:
+        """(seconds, text) of the line the waveform draws: a join's seam, or where a regenerated take's own part
+        starts; None for other takes."""
+        if self.at_seconds is None:
+            return None
+        if self.joined is not None:
+            return self.at_seconds, f"seam: {self.joined} from {clock_text(self.joined_seconds, tenths=True)}"
+        return self.at_seconds, "regenerated from here"
 
     @property
     def resumable(self) -> bool:
@@ -53,9 +70,11 @@ class TakeSummary:
 def summarize(take: Take) -> TakeSummary:
     rec, plan = take.record, take.record.plan
     rng = plan.get("range_seconds")
+    joined = rec.joined or {}
     return TakeSummary(str(take.path), rec.id, rec.parent, plan.get("kind", "generate"), rec.status,
                        float(rec.spec.get("seconds", 0.0)), len(plan.get("candidates", [])),
-                       tuple(rec.levels_done), rec.chosen, rec.created, tuple(rng) if rng else None, rec.error)
+                       tuple(rec.levels_done), rec.chosen, rec.created, tuple(rng) if rng else None, rec.error,
+                       rec.at_seconds, Path(joined["path"]).name if joined else None, joined.get("seconds"))
 
 
 def _summarize_damaged(damage: DamagedTake) -> TakeSummary:
@@ -207,7 +226,8 @@ def _borrow(take: Take, level: int, codes: np.ndarray) -> list:
     are ``codes`` (N, T_L) (None where no ancestor has it): what the take sounds like there before it has its own."""
     ids = list(take.plan.candidates)
     found: list = [None] * len(ids)
-    for ancestor in _ancestors(take):
+    own_from = _own_from(take, level, codes.shape[1])
+    for ancestor in _ancestors(take) if own_from > 0 else ():
         if all(f is not None for f in found):
             break
         if not ancestor.has_codes(level):
@@ -220,9 +240,21 @@ def _borrow(take: Take, level: int, codes: np.ndarray) -> list:
             same = np.zeros(codes.shape[1], dtype=bool)  # (T_L,)
             n = min(codes.shape[1], theirs.shape[1])
             same[:n] = (codes[c, :n] >= 0) & (codes[c, :n] == theirs[their_ids.index(cid), :n])
+            same[own_from:] = False
             if same.any():
                 found[c] = (sf.read(str(wav), dtype="float32", always_2d=False)[0], same)
     return found
+
+
+def _own_from(take: Take, level: int, n_tokens: int) -> int:
+    """The first token of ``level`` from which the take's codes are its own, never an ancestor's (same codes there are
+    chance): a joined take's from the start (its parent is only its first part), a regenerated take's from the time
+    it was regenerated from."""
+    if take.plan.kind == "join":
+        return 0
+    if take.plan.kind == "regenerate" and take.record.at_seconds is not None:
+        return round(take.record.at_seconds * take.record.sr / take.record.hop_lengths[level])
+    return n_tokens
 
 
 def set_chosen(path: "str | Path", candidate: Optional[int]) -> None:

@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --screenshot: the state to show (generating/finished run the model on the "
                              "project's saved song when it has no finished take)")
     parser.add_argument("--size", default="1500x920", help="with --screenshot: window size, WIDTHxHEIGHT")
+    parser.add_argument("--take", metavar="NAME", help="with --screenshot: the take to show (a folder name under the "
+                                                       "project's takes/), instead of the newest finished one")
+    parser.add_argument("--dialog", choices=("export", "map"), help="with --screenshot --state finished: capture "
+                                                                    "this window over the take instead of the main one")
 
 
 def missing_xcb_packages(plugin: Optional[Path] = None) -> list[str]:

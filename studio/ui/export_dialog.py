@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from studio.audio.export import EXPORT_FORMATS, available_formats
 from studio.audio.mastering import DEFAULT_LUFS, ExportOptions
+from studio.state.export_job import WIDE_KIND, channels_label
 from studio.state.export_settings import ExportSettings
 
 COMMON_RATES = (44100, 48000)
@@ -32,10 +33,12 @@ class ExportChoice:
 
 
 class ExportDialog(QDialog):
-    """``choice()`` -> ExportChoice; ``settings`` are the project's remembered export choices."""
+    """``choice()`` -> ExportChoice; ``settings`` are the project's remembered export choices; ``kind`` the take's
+    plan kind (a wide take's two rows are the file's two channels, so no candidate is chosen then)."""
 
     def __init__(self, take_name: str, n_candidates: int, levels_with_audio, candidate: int,
-                 settings: ExportSettings, folder: "str | Path", source_sr: int, has_alignment: bool, parent=None):
+                 settings: ExportSettings, folder: "str | Path", source_sr: int, has_alignment: bool, parent=None,
+                 kind: str = "generate"):
         super().__init__(parent)
         self.setWindowTitle(f"Export {take_name}")
         self._take_name = take_name
@@ -47,6 +50,11 @@ class ExportDialog(QDialog):
         for lv in sorted(levels_with_audio):
             self.level_combo.addItem(f"Level {lv}" + (" (top, coarse)" if lv == max(levels_with_audio) else ""), lv)
         self.candidate = QSpinBox(minimum=1, maximum=max(1, n_candidates), value=candidate + 1)
+        stereo = kind == WIDE_KIND
+        self.candidate.setEnabled(not stereo)
+        if stereo:
+            self.candidate.setToolTip("Both sides of this wide take are exported: 1 left, 2 right")
+        self.channels = QLabel(channels_label(kind))
         self.format_combo = QComboBox()
         for name in self.formats:
             self.format_combo.addItem(EXPORT_FORMATS[name].label, name)
@@ -76,7 +84,7 @@ class ExportDialog(QDialog):
         self.folder = QLineEdit(str(folder))
         browse = QPushButton("Browse...")
         browse.clicked.connect(self._browse)
-        self.name = QLineEdit(f"{take_name}-c{candidate + 1}")
+        self.name = QLineEdit(f"{take_name}-stereo" if stereo else f"{take_name}-c{candidate + 1}")
         self.destination = QLabel()
         self.destination.setWordWrap(True)
         self.destination.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -103,6 +111,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Audio", self.level_combo)
         form.addRow("Candidate", self.candidate)
+        form.addRow("Channels", self.channels)
         form.addRow("Format", self.format_combo)
         form.addRow("Sample rate", self.rate_combo)
         form.addRow("Bit depth", self.depth_combo)

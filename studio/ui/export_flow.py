@@ -53,7 +53,7 @@ def export_dialog_for(window) -> Optional[ExportDialog]:
     candidate = window.session.candidate
     return ExportDialog(take.summary.name, take.summary.n_candidates, list(take.audio), candidate, settings,
                         settings.folder_in(project.folder), take.sr,
-                        lyric_alignment(take.summary.path, candidate) is not None, window)
+                        lyric_alignment(take.summary.path, candidate) is not None, window, take.summary.kind)
 
 
 def export_chosen(window, choice: ExportChoice) -> Optional[TakeExport]:

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         s, pb = self.session, self.session.playback
         self.editor.model_requested.connect(self._model_requested)
+        self.editor.map_requested.connect(self.open_label_map)
         self.editor.generate_requested.connect(self.generate)
         self.editor.message.connect(self.show_error)
         s.project.spec_provider = self.editor.spec
@@ -281,6 +282,12 @@ class MainWindow(QMainWindow):
         self.presenter.raise_()
         return self.presenter
 
+    def open_label_map(self, kind: str = "artist"):
+        """Models > Artist and Genre Map: the loaded model's names in 2-D; a click fills the artist or genre field."""
+        from studio.ui.label_map import open_label_map
+
+        return open_label_map(self, kind)
+
     def _presenter_closed(self) -> None:
         self.presenter = None
         self.session.load_audio()
@@ -299,6 +306,25 @@ class MainWindow(QMainWindow):
             self.show_error("Drag a region on the waveform first to choose the range to upsample.")
             return
         self.session.upsample_selected(rng)
+
+    def regenerate_from_playhead(self) -> None:
+        """Take > Regenerate From Playhead: from the start of the region dragged on the waveform, else the playhead."""
+        selected = self.waveform.selection()
+        self.session.regenerate_selected(selected[0] if selected else self.session.playback.position)
+
+    def join_with(self):
+        """Take > Join With...: a dialog choosing the second take and the times (non-blocking; returns it, or None)."""
+        from studio.ui.join_dialog import JoinDialog
+
+        if self.session.take is None:
+            self.show_error("Select a take in the takes browser to join it with another.")
+            return None
+        dlg = JoinDialog(self.session.take.summary, self.session.takes_with_top(), self.session.playback.position,
+                         self)
+        dlg.accepted.connect(lambda: self.session.join_selected(*dlg.choice()))
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def _busy(self, busy: bool) -> None:
         # While a job runs, Generate/Continue/Upsample/Resume still work: they queue behind it.
@@ -352,6 +378,7 @@ class MainWindow(QMainWindow):
         if take is None:
             self.waveform.set_audio(None, 44100)
             self.waveform.set_preview_ranges(())
+            self.waveform.set_marker(None)
             self.codes.set_codes({}, (8, 32, 128), 44100)
             self.alignment.set_matrix(None, 1.0)
             self.karaoke.set_alignment(None, "", 128, 44100)
@@ -372,6 +399,7 @@ class MainWindow(QMainWindow):
         self.waveform.set_audio(audio, take.sr, keep_view=self.waveform.duration > 0 and audio is not None
                                 and abs(len(audio) / take.sr - self.waveform.duration) < 1e-6)
         self.waveform.set_preview_ranges(take.preview_ranges(candidate))
+        self.waveform.set_marker(take.summary.marker)
         top = len(take.hop_lengths) - 1
         align = take.alignment.get(candidate)
         spt = take.hop_lengths[top] / take.sr
@@ -415,7 +443,7 @@ class MainWindow(QMainWindow):
         """A quit is silent: the sampler's exit is expected, no window or dialog of the studio stays behind."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        for other in (getattr(self, "presenter", None), self.recovery_box):
+        for other in (getattr(self, "presenter", None), getattr(self, "label_map", None), self.recovery_box):
             if other is not None:
                 other.close()
         self.hide()  # gone at once; the sampler process takes a moment to finish its token and exit

@@ -14,7 +14,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
                                QTextEdit, QWidget)
 
-WORK_ACTIONS = ("generate", "continue", "upsample", "upsample_range", "resume", "cancel")  # start or stop a job
+WORK_ACTIONS = ("generate", "continue", "upsample", "upsample_range", "regenerate", "join", "resume",
+                "cancel")  # start or stop a job
 
 
 def _action(window, menu, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "",
@@ -115,6 +116,17 @@ def build_menus(w) -> dict:
     a["run_target"] = _action(w, m, "Run Jobs &On...", w.open_run_target_dialog,
                               tip="Run jobs on this computer or on a Ray cluster (the render farm)")
 
+    m = bar.addMenu("&Take")
+    a["wide"] = _action(w, m, "Make &Wide Stereo Version", w.session.make_wide_selected,
+                        tip="Upsample the chosen candidate twice with different seeds: one left, one right")
+    w.takes.tree.addAction(a["wide"])  # the takes browser's context menu too
+    a["regenerate"] = _action(w, m, "&Regenerate From Playhead", w.regenerate_from_playhead, "Ctrl+Shift+R",
+                              tip="A new take: the chosen candidate kept up to the playhead (or the selected "
+                                  "region's start), the rest sampled anew")
+    a["join"] = _action(w, m, "&Join With...", w.join_with, "Ctrl+J",
+                        tip="A new take: the chosen candidate up to a seam, then another take from a chosen time")
+    w.takes.tree.addActions([a["regenerate"], a["join"]])
+
     m = bar.addMenu("&Transport")
     a["play"] = _action(w, m, "&Play / Pause", w.session.playback.toggle, "Space")
     a["stop"] = _action(w, m, "&Stop", w.session.playback.stop, "Ctrl+.")
@@ -141,6 +153,8 @@ def build_menus(w) -> dict:
     m = bar.addMenu("&Models")
     a["choose_model"] = _action(w, m, "&Choose Model Folder...", w.choose_model_folder)
     a["models_dialog"] = _action(w, m, "&Manage Models...", w.open_model_dialog)
+    a["label_map"] = _action(w, m, "Artist and Genre &Map...", lambda: w.open_label_map(),
+                             tip="The model's artists and genres laid out so similar ones lie close; click to use one")
     m.addSeparator()
     a["compile"] = _action(w, m, "Compile the Sampler's &Step", w.session.set_compile_step, checkable=True,
                            tip="Compile the decode step where a job is long enough to gain from it (the first "

@@ -1,8 +1,9 @@
 """Offscreen screenshots of the main window in its main states: empty, generating, finished (and presenter mode).
 
 ``generating`` starts the project's saved song on the loaded model and captures once the top level is done and the
-middle level is under way; ``finished`` selects the newest finished take (generating one first when the project has
-none) and shows its codes, alignment and waveform.
+middle level is under way; ``finished`` selects the newest finished take, or the one ``--take`` names (generating one
+first when the project has none) and shows its codes, alignment and waveform; ``--dialog export`` or ``map`` captures
+the export dialog or the artist and genre map over it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def take_screenshot(args) -> int:
 
     def show_finished() -> None:
         done = finished_takes()
-        best = max(done, key=lambda t: (t.kind == "upsample", t.created))
+        named = [t for t in done if Path(t.path).name == args.take]
+        if args.take and not named:
+            print(f"note: no finished take named {args.take!r} in the project; showing the newest", file=sys.stderr)
+        best = named[0] if named else max(done, key=lambda t: (t.kind == "upsample", t.created))
         session.project.select(best.path)
         if args.state == "presenter":
             presenter = window.open_presenter()
@@ -57,7 +61,18 @@ def take_screenshot(args) -> int:
             presenter.playlist.setCurrentRow(presenter.paths().index(best.path))
             target["widget"] = presenter
         session.playback.seek(min(best.seconds * 0.45, best.seconds))
-        window.waveform.set_region((best.seconds * 0.2, best.seconds * 0.7))
+        if not args.take:
+            window.waveform.set_region((best.seconds * 0.2, best.seconds * 0.7))
+        if args.dialog == "export":
+            from studio.ui.export_flow import export_dialog_for
+
+            target["widget"] = dialog = export_dialog_for(window)
+            dialog.resize(max(640, dialog.sizeHint().width()), dialog.sizeHint().height())
+            dialog.show()
+        elif args.dialog == "map":
+            target["widget"] = window.open_label_map("artist")
+            session.label_map_ready.connect(lambda _event: QTimer.singleShot(600, grab))
+            return
         QTimer.singleShot(600, grab)
 
     def on_model(_info) -> None:

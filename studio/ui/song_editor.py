@@ -32,6 +32,7 @@ def _completer(names, parent) -> QCompleter:
 
 class SongEditor(QWidget):
     model_requested = Signal(str)  # a model name or folder to load; CHOOSE_FOLDER asks the window for a folder
+    map_requested = Signal(str)  # "artist" or "genre": show the artist and genre map on that tab
     generate_requested = Signal()
     spec_changed = Signal()
     message = Signal(str)
@@ -109,8 +110,15 @@ class SongEditor(QWidget):
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
         form.addRow("", self.model_status)
-        form.addRow("Artist", self.artist)
-        form.addRow("Genre", self.genre)
+        self.map_buttons = {}
+        for kind, field in (("artist", self.artist), ("genre", self.genre)):
+            button = QToolButton(text="Map", toolTip=f"Browse the model's {kind}s on the artist and genre map")
+            button.clicked.connect(lambda _=False, kind=kind: self.map_requested.emit(kind))
+            self.map_buttons[kind] = button
+            row = QHBoxLayout()
+            row.addWidget(field, 1)
+            row.addWidget(button)
+            form.addRow(kind.capitalize(), row)
         form.addRow("", self.label_warning)
         form.addRow("Lyrics", self.lyrics)
         form.addRow("", self.window_label)

@@ -20,6 +20,7 @@ from studio.state.export_job import render_for_drag
 from studio.state.export_settings import load_export_settings
 from studio.state.project_state import ProjectState
 from studio.state.recipe_drop import DroppedExport, read_dropped
+from studio.state.session import clock_text
 from studio.state.take_data import TakeStatus
 
 STATUS_MARK = {TakeStatus.DONE: "", TakeStatus.RUNNING: " [interrupted]", TakeStatus.CANCELLED: " [cancelled]",
@@ -34,6 +35,7 @@ class TakesTree(QTreeWidget):
         super().__init__(parent)
         self._render = render
         self.setDragDropMode(QAbstractItemView.DragOnly)  # drops are the browser's, and takes never move in the tree
+        self.setContextMenuPolicy(Qt.ActionsContextMenu)  # the window adds the take operations it offers here
         self.setDefaultDropAction(Qt.CopyAction)
 
     def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt's name
@@ -175,8 +177,10 @@ class TakesBrowser(QWidget):
             if self.cand_group.button(chosen):
                 self.cand_group.button(chosen).setChecked(True)
             self.continue_seconds.setValue(summary.seconds * 2)
+            marker = summary.marker
             self.info.setText(f"{summary.kind}, {summary.seconds:.2f} s, levels done: "
                               f"{', '.join(map(str, summary.levels_done)) or 'none'}"
+                              + (f"\n{marker[1]} at {clock_text(marker[0])}" if marker else "")
                               + (f"\n{summary.error}" if summary.error else ""))
         else:
             self.info.setText("No take selected." if self.state.takes else "No takes yet: write a song and Generate.")

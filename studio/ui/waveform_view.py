@@ -45,6 +45,7 @@ class TimelineViewBox(pg.ViewBox):
 
 
 PREVIEW_BRUSH = (150, 150, 160, 70)  # grey wash over stretches that play at preview quality
+EDIT_MARKER_COLOUR = "#b57edc"  # a joined take's seam, or where a regenerated take's own part starts
 
 
 class WaveformView(pg.PlotWidget):
@@ -80,6 +81,11 @@ class WaveformView(pg.PlotWidget):
         self.sampled_edge = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", style=Qt.DashLine))
         self.sampled_edge.setVisible(False)
         self.addItem(self.sampled_edge)
+        self.edit_marker = pg.InfiniteLine(pos=0, angle=90, movable=False, label=" ",
+                                           pen=pg.mkPen(EDIT_MARKER_COLOUR, width=2, style=Qt.DashDotLine),
+                                           labelOpts={"position": 0.92, "color": EDIT_MARKER_COLOUR})
+        self.edit_marker.setVisible(False)
+        self.addItem(self.edit_marker)
         self.preview_shades: list = []  # one grey LinearRegionItem per stretch at preview quality, reused
         self.showing_spectrogram = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
@@ -110,6 +116,20 @@ class WaveformView(pg.PlotWidget):
         self.sampled_edge.setVisible(seconds is not None)
         if seconds is not None:
             self.sampled_edge.setValue(seconds)
+
+    def set_marker(self, marker: Optional[tuple]) -> None:
+        """A labelled line at (seconds, text): a joined take's seam, or where a take was regenerated from (None: no
+        line)."""
+        self.edit_marker.setVisible(marker is not None)
+        if marker is not None:
+            self.edit_marker.setValue(marker[0])
+            self.edit_marker.label.setFormat(marker[1].replace("{", "{{").replace("}", "}}"))  # shown as it is
+
+    def marker(self) -> Optional[tuple]:
+        """(seconds, text) of the line as drawn, or None."""
+        if not self.edit_marker.isVisible():
+            return None
+        return float(self.edit_marker.value()), self.edit_marker.label.toPlainText()
 
     def set_preview_ranges(self, ranges) -> None:
         """Shade ((start_s, end_s), ...): the stretches the player plays at preview quality (the state decides)."""

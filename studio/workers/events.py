@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 if TYPE_CHECKING:
+    from studio.engine.label_map import LabelLayout
     from studio.workers.model_info import ModelInfo
 
 
@@ -86,3 +87,16 @@ class FarmChecked:
     address: str
     ok: bool
     message: str
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """The loaded model's artist and genre map (:mod:`studio.engine.label_map`), or why there is none.
+
+    ``artists``, ``genres``: a LabelLayout each (names, ids, x, y as numpy arrays), None with ``message`` set.
+    """
+
+    model: str
+    artists: Optional["LabelLayout"] = None
+    genres: Optional["LabelLayout"] = None
+    message: str = ""

@@ -6,7 +6,7 @@ the lock at each return from Qt into Python, and a garbage collection in the sam
 0.3 s. A process has its own interpreter, so the window's event loop never waits on sampling.
 
 Protocol (all values picklable, no Qt here):
-    commands -> ("load", source, quiet) | ("job", JobRequest) | ("farm_check", address) | ("quit",)
+    commands -> ("load", source, quiet) | ("job", JobRequest) | ("farm_check", address) | ("label_map",) | ("quit",)
     events   <- one frozen event at a time, in the order it happened: the engine's (:mod:`studio.engine.events`)
                 and the sampler's own (:mod:`studio.workers.events`).
 Cancel is a shared event the engine polls at every token. The process dies with the studio: a thread blocks on the
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from studio.workers.events import JobFailed, ModelsFailed, ModelsReady, PreviewAudio, TakeCreated, crashed
+from studio.workers.events import (JobFailed, LabelMap, ModelsFailed, ModelsReady, PreviewAudio, TakeCreated,
+                                   crashed)
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,18 @@ class JobRequest:
     """One job for the sampler.
 
     Attributes:
-        kind: "generate" (spec -> new take), "continue", "upsample" (of ``parent``), or "resume" (``folder``).
+        kind: "generate" (spec -> new take), "continue", "upsample", "regenerate", "wide" (of ``parent``),
+            "join" (``parent`` then ``other``), or "resume" (``folder``).
         folder: the take folder to create, or to resume.
         spec: SongSpec fields (generate).
         parent: the parent take folder (continue, upsample).
         seconds: new total length (continue).
         candidates: the parent's candidates to continue or upsample (None: all).
         range_seconds: (start, end) to upsample only that range, or None.
+        at_seconds: regenerate: keep the parent up to here; join: where the parent ends and ``other`` comes in.
+        other: join: the second take's folder.
+        other_candidate: join: the second take's candidate.
+        other_seconds: join: the time in ``other`` that follows ``at_seconds`` of the parent.
     """
 
     kind: str
@@ -47,6 +53,10 @@ class JobRequest:
     seconds: Optional[float] = None
     candidates: Optional[tuple] = None
     range_seconds: Optional[tuple] = None
+    at_seconds: Optional[float] = None
+    other: Optional[str] = None
+    other_candidate: Optional[int] = None
+    other_seconds: Optional[float] = None
     compile: Optional[bool] = None  # compile the sampler's step where it pays (None: the default, on)
     farm: Optional[str] = None  # run on the Ray cluster at this address (docs/FARM.md); None: in this process
 
@@ -140,6 +150,21 @@ class SamplerServer:
             else:
                 self.send(event)
 
+    def label_map(self) -> None:
+        """Send the loaded model's artist and genre map (computed the first time, then read from the cache)."""
+        from studio.engine.label_map import model_layouts
+
+        if self.models is None:
+            self.send(LabelMap("", message="No model is loaded: choose a model first, then open the map."))
+            return
+        try:
+            artists, genres = model_layouts(self.models.prior(self.models.levels - 1))
+        except (ValueError, LookupError, OSError) as exc:  # no label tables, no label embeddings: say which
+            self.send(LabelMap(self.models.name, message=f"Model {self.models.name} has no artist and genre map: "
+                                                         f"{exc}"))
+            return
+        self.send(LabelMap(self.models.name, artists, genres))
+
     def _create(self, request: JobRequest):
         from studio.engine.jobs import continue_take, new_take, upsample_take
         from studio.engine.spec import SongSpec
@@ -157,6 +182,20 @@ class SamplerServer:
             if cands is None:
                 cands = list(range(len(parent.plan.candidates)))
             return upsample_take(parent, request.folder, self.models, cands, request.range_seconds)
+        if request.kind == "wide":
+            from studio.engine.wide import wide_take
+
+            return wide_take(parent, cands[0] if cands else 0, request.folder, self.models)
+        if request.kind == "regenerate":
+            from studio.engine.take_edits import regenerate_take
+
+            return regenerate_take(parent, float(request.at_seconds), request.folder, self.models, cands or [0])
+        if request.kind == "join":
+            from studio.engine.take_edits import join_takes
+
+            return join_takes(parent, cands[0] if cands else 0, float(request.at_seconds), Take.load(request.other),
+                              int(request.other_candidate or 0), float(request.other_seconds), request.folder,
+                              self.models)
         raise ValueError(f"unknown job kind {request.kind!r}")
 
     def _maybe_preview(self, take, event, last: dict) -> None:
@@ -209,6 +248,8 @@ def serve(commands, events, cancel, lifeline, progress_interval: float = 0.05, p
                 server.load(command[1], quiet=bool(command[2]))
             elif command[0] == "job":
                 server.run(command[1])
+            elif command[0] == "label_map":
+                server.label_map()
             elif command[0] == "farm_check":
                 from studio.workers.farm_link import check
 

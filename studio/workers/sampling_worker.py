@@ -144,6 +144,10 @@ class SamplerThread(QObject):
             self.channel.commands.put(("load", self.model_source, True))
         self.channel.commands.put(command)
 
+    def label_map(self) -> None:
+        """Ask the process for the loaded model's artist and genre map (a LabelMap event, after the running job)."""
+        self._send(("label_map",))
+
     def cancel(self) -> None:
         """Ask the running job to stop at its next token; the take stays on disk, resumable."""
         self.cancel_event.set()

@@ -99,7 +99,7 @@ def test_audio_is_resampled_to_the_device_rate_and_position_stays_in_seconds():
         p.load(sine(1000, 44100, 2.0, 0.5), 44100)
         assert len(p._buf) == 96000 and p.duration == pytest.approx(2.0)
         expected = sine(1000, 48000, 2.0, 0.5)
-        assert np.max(np.abs(p._buf[200:-200] - expected[200:-200])) < 1e-4  # same tone, not pitched up
+        assert np.max(np.abs(p._buf[200:-200, 0] - expected[200:-200])) < 1e-4  # same tone, not pitched up
         p.seek(1.25)
         assert p.position == pytest.approx(1.25, abs=1 / 48000)
         p.play()
@@ -147,6 +147,31 @@ def test_callback_copies_wraps_and_ends(player):
         player._callback(out, 64, None, None)
     assert np.array_equal(out[:20, 0], ramp[980:]) and np.all(out[20:] == 0)
     assert player._idx == 1000 and player._ended
+
+
+@pytest.mark.skipif(player_mod.sd is None, reason="sounddevice needs PortAudio for CallbackStop")
+def test_two_channels_play_left_and_right_on_a_stereo_device(player):
+    if player._channels != 2:
+        pytest.skip(f"the output device here has {player._channels} channel(s)")
+    left = np.arange(1000, dtype=np.float32) / 1000
+    right = -left
+    player.load(np.stack([left, right]), player.samplerate)
+    assert player._buf.shape == (1000, 2) and player.duration == pytest.approx(1000 / player.samplerate)
+    player._halt, player._idx = False, 100
+    out = np.zeros((64, 2), dtype=np.float32)
+    player._callback(out, 64, None, None)
+    assert np.array_equal(out[:, 0], left[100:164]) and np.array_equal(out[:, 1], right[100:164])
+
+
+@pytest.mark.skipif(player_mod.sd is None, reason="sounddevice needs PortAudio for CallbackStop")
+def test_two_channels_are_mixed_on_a_mono_device_and_three_everywhere(player):
+    left = np.arange(1000, dtype=np.float32) / 1000
+    player._channels = 1  # as _open() leaves it for a one-channel device
+    player.load(np.stack([left, left * 0.5]), player.samplerate)
+    assert player._buf.shape == (1000, 1) and np.allclose(player._buf[:, 0], left * 0.75)
+    player._channels = 2
+    player.load(np.stack([left, left, left * 0.4]), player.samplerate)
+    assert player._buf.shape == (1000, 1) and np.allclose(player._buf[:, 0], left * 0.8)
 
 
 # ------------------------------------------------------------ unavailable paths
