@@ -44,8 +44,8 @@ def regenerate_take(parent: Take, at_seconds: float, folder: "str | Path", model
     at_tok = _token_at(at_seconds, models, "the time to regenerate from")
     n_top = parent.codes(top).shape[1]
     if not 0 < at_tok < n_top:
-        raise SpecError(f"regenerate from a time inside the take (after 0 and before {_seconds(n_top, models):.2f} s, "
-                        f"not {at_seconds:.2f} s): move the playhead into the take.")
+        raise SpecError(f"the time to regenerate from must lie inside the take (after 0 and before "
+                        f"{_seconds(n_top, models):.2f} s), not {at_seconds:.2f} s.")
     if (parent.codes(top)[row, :at_tok] < 0).any():
         raise SpecError("the take's top level is not sampled up to that time: resume it first, or regenerate from "
                         "an earlier time.")
@@ -131,10 +131,17 @@ def join_takes(first: Take, first_candidate: int, at_seconds: float, second: Tak
             b = min(spliced[level].shape[1], -(-int((at + seam[1]) * models.sr) // models.hop_lengths[level]))
             spliced[level][:, a:_resampled_end(windows[level], a, b)] = -1
             take.write_codes(level, spliced[level])
-    take.write_audio(top, decode_codes(models, spliced[top], top))
+    top_level_done(take, models)
+    return take
+
+
+def top_level_done(take: Take, models: ModelSet) -> None:
+    """Decode a new take's top level, copied whole from its parents, and record it done: the take plays at once, and
+    can be continued, regenerated or joined in turn, like any take whose top level was sampled."""
+    top = models.levels - 1
+    take.write_audio(top, decode_codes(models, take.codes(top), top))
     take.record.levels_done = [top]
     take.save()
-    return take
 
 
 def _create(folder, spec: SongSpec, plan: TakePlan, models: ModelSet, parent: Take, at_seconds: float) -> Take:

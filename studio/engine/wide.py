@@ -25,6 +25,7 @@ import numpy as np
 from .jobs import check_for_model
 from .modelset import ModelSet
 from .spec import MAX_CANDIDATES, SpecError, song_lengths
+from .take_edits import top_level_done
 from .takes import Take, TakePlan
 
 WIDE_PARTNER_OFFSET = 1_000_000  # fixed for good: changing it would change every wide take's right side
@@ -64,4 +65,5 @@ def wide_take(parent: Take, candidate: int, folder: "str | Path", models: ModelS
     take.write_codes(top, np.repeat(parent.codes(top)[candidate:candidate + 1], 2, axis=0))  # (2, T_top)
     for level in range(top):
         take.write_codes(level, -np.ones((2, n_samples // models.hop_lengths[level]), dtype=np.int64))
+    top_level_done(take, models)
     return take

@@ -180,7 +180,7 @@ class TakesBrowser(QWidget):
             marker = summary.marker
             self.info.setText(f"{summary.kind}, {summary.seconds:.2f} s, levels done: "
                               f"{', '.join(map(str, summary.levels_done)) or 'none'}"
-                              + (f"\n{marker[1]} at {clock_text(marker[0])}" if marker else "")
+                              + (f"\n{marker[1]} at {clock_text(marker[0], tenths=True)}" if marker else "")
                               + (f"\n{summary.error}" if summary.error else ""))
         else:
             self.info.setText("No take selected." if self.state.takes else "No takes yet: write a song and Generate.")

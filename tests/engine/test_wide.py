@@ -1,6 +1,8 @@
 """Wide (pseudo-stereo) takes on the tiny reference models: one top level, two upsamplings with their own streams."""
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from studio.engine.cascade import run_take
 from studio.engine.events import LevelDone, WindowDone
@@ -46,6 +48,10 @@ def test_both_rows_share_the_candidates_top_level_and_differ_below(song):
     assert partner_stream(MAX_CANDIDATES - 1) not in range(MAX_CANDIDATES)  # never a real candidate's stream
     t2 = wide.codes(2)
     assert t2.shape == (2, 64) and (t2 == top.codes(2)[1]).all()  # both rows: exactly the parent's candidate 2
+    # the top level is done when the take is made (it can be continued or joined like any take): the parent's audio
+    assert wide.record.levels_done == [2, 1, 0]
+    parent_top = sf.read(str(top.audio_path(2, 1)))[0]
+    assert all(np.array_equal(sf.read(str(wide.audio_path(2, row)))[0], parent_top) for row in (0, 1))
     for level, n in ((1, 256), (0, 1024)):
         codes = wide.codes(level)
         assert codes.shape == (2, n) and codes.min() >= 0
@@ -76,7 +82,7 @@ def test_cancelled_then_resumed_equals_uninterrupted(song, models, tmp_path):
     for event in run_take(cut, models, lambda: stop["now"]):
         stop["now"] |= isinstance(event, WindowDone) and event.level == 0  # cancel inside level 0's second window
     stopped = Take.load(cut.path)
-    assert stopped.record.status == "cancelled" and stopped.record.levels_done == [1]
+    assert stopped.record.status == "cancelled" and stopped.record.levels_done == [2, 1]
     assert 0 < (stopped.codes(0) >= 0).sum() < stopped.codes(0).size
     events = run(stopped, models)
     assert not events[-1].error and not events[-1].cancelled

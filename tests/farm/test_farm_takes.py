@@ -106,3 +106,25 @@ def test_render_on_the_farm_makes_the_take_a_local_render_makes(ray_cluster, mod
     take = Take.load(tmp_path / "take")
     for level in range(3):  # the saved tiny model is the same network: the same codes
         assert take.codes_path(level).read_bytes() == local_take.codes_path(level).read_bytes()
+
+
+def test_edited_takes_farm_to_the_takes_made_in_process(pool, farm_models, local_take, tmp_path):
+    """Regenerate (every level), join and wide make the same codes on the farm as in this process."""
+    from studio.engine.cascade import run_take
+    from studio.engine.take_edits import join_takes, regenerate_take
+    from studio.engine.wide import wide_take
+
+    half = local_take.spec.seconds / 2
+    makers = {
+        "regenerate": lambda d: regenerate_take(local_take, half, d, farm_models, [1], count=2, levels="all", seed=3),
+        "join": lambda d: join_takes(local_take, 0, half, local_take, 2, 0.0, d, farm_models, seam=(0.01, 0.02)),
+        "wide": lambda d: wide_take(local_take, 1, d, farm_models),
+    }
+    for kind, make in makers.items():
+        here, farmed = make(tmp_path / f"{kind}-here"), make(tmp_path / f"{kind}-farm")
+        assert not list(run_take(here, farm_models))[-1].error, kind
+        events = [ev for _, ev in FarmDriver(pool).run([farmed], farm_models)]
+        assert events[-1] == JobDone(str(farmed.path)), kind
+        for level in range(farm_models.levels):
+            codes = Take.load(farmed.path).codes(level)
+            assert (codes >= 0).all() and np.array_equal(codes, Take.load(here.path).codes(level)), (kind, level)

@@ -60,7 +60,7 @@ def test_join_renders_the_splice_with_every_level(rendered, tmp_path, capsys):
 
 def test_bad_input_is_one_line_and_status_2_before_any_folder(rendered, tmp_path, capsys):
     models, (a, b) = rendered
-    cases = [(["regenerate", str(a), "--at", "5"], "error: regenerate from a time inside the take"),
+    cases = [(["regenerate", str(a), "--at", "5"], "error: the time to regenerate from must lie inside the take"),
              (["regenerate", str(a), "--at", "0.2", "--candidate", "3"],
               "error: choose one of the take's 2 candidates"),
              (["regenerate", str(a), "--at", "0.2", "--count", "0"], "error: 'candidates' must be"),
