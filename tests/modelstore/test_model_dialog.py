@@ -18,25 +18,25 @@ def test_dialog_downloads_with_progress_then_lists_the_model(qtbot, serve, model
     server = serve(official_tree("1b_lyrics"))
     dlg = ModelDialog(models_dir=models_dir, mirror=server.url, memory=GPU)
     qtbot.addWidget(dlg)
-    qtbot.waitUntil(lambda: "Test GPU 16GB" in dlg.hardware_text.toPlainText(), timeout=10000)
+    qtbot.waitUntil(lambda: "Test GPU 16GB" in dlg.hardware_text.toPlainText(), timeout=600_000)
     dlg.model_combo.setCurrentText("1b_lyrics")
-    qtbot.waitUntil(lambda: "1b_lyrics on Test GPU" in dlg.hardware_text.toPlainText(), timeout=10000)
+    qtbot.waitUntil(lambda: "1b_lyrics on Test GPU" in dlg.hardware_text.toPlainText(), timeout=600_000)
     assert "level 2 top level (0.94 B params): fp16, up to 16 at once" in dlg.hardware_text.toPlainText()
     assert dlg.status_of("1b_lyrics") is None
     assert not dlg.download_button.isEnabled()  # the licence first
     dlg.licence_check.setChecked(True)
     assert dlg.download_button.isEnabled()
-    with qtbot.waitSignal(dlg.download_finished, timeout=20000) as blocker:
+    with qtbot.waitSignal(dlg.download_finished, timeout=600_000) as blocker:
         qtbot.mouseClick(dlg.download_button, Qt.LeftButton)
     assert blocker.args[0].startswith("1b_lyrics: complete in ")
     assert dlg.status_of("1b_lyrics") == "complete"
     assert dlg.progress_bar.value() == 100
-    qtbot.waitUntil(lambda: dlg.download_button.isEnabled() and not dlg.cancel_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: dlg.download_button.isEnabled() and not dlg.cancel_button.isEnabled(), timeout=600_000)
 
     dlg.table.selectRow(0)
     (models_dir / "1b_lyrics" / "5b" / "vqvae.pth.tar").write_bytes(b"broken")
     qtbot.mouseClick(dlg.verify_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: "corrupt" in dlg.status_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "corrupt" in dlg.status_label.text(), timeout=600_000)
     assert dlg.status_of("1b_lyrics") == "corrupt"
 
 
@@ -47,12 +47,12 @@ def test_dialog_cancel_keeps_the_partial_file(qtbot, serve, models_dir, fake_ids
     dlg.model_combo.setCurrentText("5b")
     dlg.licence_check.setChecked(True)
     qtbot.mouseClick(dlg.download_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: dlg.progress_bar.value() > 0, timeout=10000)
-    with qtbot.waitSignal(dlg.job_failed, timeout=10000) as blocker:
+    qtbot.waitUntil(lambda: dlg.progress_bar.value() > 0, timeout=600_000)
+    with qtbot.waitSignal(dlg.job_failed, timeout=600_000) as blocker:
         qtbot.mouseClick(dlg.cancel_button, Qt.LeftButton)
     assert "cancelled" in blocker.args[0]
     assert list((models_dir / "5b").rglob("*.part"))
     assert dlg.status_of("5b") == "missing"
-    qtbot.waitUntil(lambda: dlg.download_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: dlg.download_button.isEnabled(), timeout=600_000)
     dlg.close()
     assert dlg._jobs == {} or all(t.isFinished() for t, _ in dlg._jobs.values())

@@ -64,7 +64,7 @@ def studio(qtbot, tmp_path, settings, tiny_models):
     window.show()
     recorder = Recorder(session)
     assert window.open_project(str(tmp_path / "project"), create=True)
-    with qtbot.waitSignal(session.model_ready, timeout=180_000):
+    with qtbot.waitSignal(session.model_ready, timeout=600_000):
         session.load_model(tiny_models)
     yield window, session, recorder
     session.sampler.shutdown()
@@ -75,7 +75,7 @@ def back_to_window(qtbot, widget) -> None:
     """Make ``widget``'s window active again after a popup closed: offscreen, a closed popup stays the active window
     (a desktop gives activation back), and keys and focus then miss the window."""
     widget.window().activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is widget.window())
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is widget.window(), timeout=600_000)
 
 
 def type_spec(qtbot, editor, spec: dict) -> None:

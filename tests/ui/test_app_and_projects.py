@@ -37,7 +37,7 @@ def test_project_save_load_autosave_recent_and_window_state(qtbot, settings, tmp
     assert (folder / "takes").is_dir() and (folder / "project.json").is_file()
     window.editor.artist.setText("Alan Jackson")
     window.editor.lyrics.setPlainText("la la la")
-    with qtbot.waitSignal(session.project.saved, timeout=5000):  # autosave, no click needed
+    with qtbot.waitSignal(session.project.saved, timeout=600_000):  # autosave, no click needed
         pass
     data = json.loads((folder / "project.json").read_text())
     assert data["spec"]["artist"] == "Alan Jackson" and data["spec"]["lyrics"] == "la la la"
@@ -77,7 +77,7 @@ def test_missing_model_says_what_to_do(qtbot, settings, tmp_path):
     window.open_project(str(tmp_path / "p"), create=True)
     empty = tmp_path / "empty-model"
     empty.mkdir()
-    with qtbot.waitSignal(session.model_failed, timeout=30000) as blocker:
+    with qtbot.waitSignal(session.model_failed, timeout=600_000) as blocker:
         session.load_model(str(empty))
     assert blocker.args[0].startswith(f"Could not load the model '{empty}'") and "lacks vqvae" in blocker.args[0]
     assert "lacks vqvae" in window.editor.model_status.text()
@@ -94,7 +94,7 @@ def test_export_without_a_take_or_to_a_missing_folder(qtbot, studio, tmp_path):
     assert export_current(window, 0, None, str(tmp_path / "x.wav"), "wav") is None
     assert "Select a take" in window.errors[-1]
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
-    with qtbot.waitSignal(session.job_ended, timeout=120_000):
+    with qtbot.waitSignal(session.job_ended, timeout=600_000):
         window.generate()
     assert session.take is not None and session.take.audio  # a take to export, with audio
     target = tmp_path / "gone" / "song.wav"
@@ -108,7 +108,7 @@ def test_excepthook_shows_the_error_in_a_dialog(qtbot):
     reporter = ErrorReporter(modal=False)
     reporter.install()
     try:
-        with qtbot.waitSignal(reporter.shown, timeout=3000) as blocker:
+        with qtbot.waitSignal(reporter.shown, timeout=600_000) as blocker:
             try:
                 raise RuntimeError("boom")
             except RuntimeError:

@@ -46,7 +46,7 @@ def _open_dialog(qtbot, window) -> ExportDialog:
     dialogs = [d for d in window.findChildren(ExportDialog) if d.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].activateWindow()  # as the window manager does: the window's own Return (Continue) is not the dialog's
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=600_000)
     return dialogs[0]
 
 
@@ -57,7 +57,7 @@ def _retype(qtbot, edit, text: str) -> None:
 
 
 def _accept(qtbot, dlg) -> None:
-    with qtbot.waitSignal(dlg.accepted, timeout=5000):
+    with qtbot.waitSignal(dlg.accepted, timeout=600_000):
         qtbot.keyClick(dlg.name, Qt.Key_Return)
 
 
@@ -152,7 +152,7 @@ def test_dropping_an_export_back_in_offers_its_settings_or_a_continuation(qtbot,
     assert box.text() == f"song.wav was made by Jukebox Studio: Alan Jackson, Country, seed 11, candidate 2 of take " \
                          f"{take.record.id}."
     use = next(b for b in box.buttons() if b.text() == "Use these settings")
-    with qtbot.waitSignal(browser.recipe_dropped, timeout=5000) as blocker:
+    with qtbot.waitSignal(browser.recipe_dropped, timeout=600_000) as blocker:
         qtbot.mouseClick(use, Qt.LeftButton)
     assert blocker.args[0] == take.record.spec
     editor = window.editor  # the window hands the recipe to the song editor
@@ -160,7 +160,7 @@ def test_dropping_an_export_back_in_offers_its_settings_or_a_continuation(qtbot,
     assert editor.prime.path is None  # the recipe had no priming clip
     assert _drop(browser, out) == (True, True)
     cont = next(b for b in browser.drop_prompt.buttons() if b.text() == "Continue from it")
-    with qtbot.waitSignal(browser.recipe_dropped, timeout=5000) as blocker:
+    with qtbot.waitSignal(browser.recipe_dropped, timeout=600_000) as blocker:
         qtbot.mouseClick(cont, Qt.LeftButton)
     assert blocker.args[0]["prime"] == {"file": str(out), "start": 0.0, "end": None}
     assert blocker.args[0]["seconds"] == 4.0 and blocker.args[0]["artist"] == "Alan Jackson"

@@ -53,7 +53,7 @@ def test_a_generate_job_runs_on_a_local_ray_cluster_and_shows_its_workers(qtbot,
 
     dialog.address.clear()
     qtbot.keyClicks(dialog.address, farm_address)
-    with qtbot.waitSignal(session.farm_checked, timeout=120_000) as answer:
+    with qtbot.waitSignal(session.farm_checked, timeout=600_000) as answer:
         qtbot.mouseClick(dialog.test_button, Qt.LeftButton)
     ok, text = answer.args
     assert ok and text.startswith(f"Connected to {farm_address}: 1 node, 0 GPUs, 2 CPUs (")
@@ -63,7 +63,7 @@ def test_a_generate_job_runs_on_a_local_ray_cluster_and_shows_its_workers(qtbot,
     shown = []  # what the job area showed each time the workers' units changed
     session.units_changed.connect(lambda texts: shown.append(window.queue.workers.text()) if texts else None)
     type_spec(qtbot, window.editor, TINY_SPEC)
-    with qtbot.waitSignal(session.job_ended, timeout=300_000) as ended:
+    with qtbot.waitSignal(session.job_ended, timeout=600_000) as ended:
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
     done = ended.args[0]
     assert done.error is None and not done.cancelled, done

@@ -27,7 +27,7 @@ def _popup_of(qtbot, field, typed: str):
     field.clear()
     qtbot.keyClicks(field, typed)
     popup = field.completer().popup()
-    qtbot.waitUntil(popup.isVisible, timeout=5000)
+    qtbot.waitUntil(popup.isVisible, timeout=600_000)
     assert QApplication.activePopupWidget() is popup
     return popup
 
@@ -36,7 +36,7 @@ def render_one_take(qtbot, window, session) -> str:
     """Generate one short take from the editor, as a user would, and return its folder once it is done."""
     assert QTest.qWaitForWindowActive(window)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
-    with qtbot.waitSignal(session.job_ended, timeout=120_000) as done:
+    with qtbot.waitSignal(session.job_ended, timeout=600_000) as done:
         window.generate()
     return done.args[0].take_dir
 
@@ -45,7 +45,7 @@ def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothin
     window, session, rec = studio
     finished_take = render_one_take(qtbot, window, session)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=20.0, candidates=1))  # long enough to outlast the keys
-    with qtbot.waitSignal(session.job_planned, timeout=120_000):
+    with qtbot.waitSignal(session.job_planned, timeout=600_000):
         window.generate()
     session.project.select(finished_take)  # Continue would have a parent: Enter there made a new take
     rec.clear()
@@ -87,7 +87,7 @@ def test_enter_in_the_takes_browser_continues_the_chosen_take(qtbot, studio):
     parent = render_one_take(qtbot, window, session)
     window.takes.continue_seconds.setValue(0.743)
     window.takes.tree.setFocus()
-    with qtbot.waitSignal(session.job_ended, timeout=120_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
         qtbot.keyClick(window.takes.tree, Qt.Key_Return)
     assert rec.of("job_started")[-1][0] == "continue" and blocker.args[0].error is None
     assert blocker.args[0].take_dir != parent

@@ -49,7 +49,7 @@ def studio_map(qtbot, tmp_path, settings, monkeypatch):
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
-    with qtbot.waitSignal(session.model_ready, timeout=180_000):
+    with qtbot.waitSignal(session.model_ready, timeout=600_000):
         session.load_model(models)
     yield window, session
     if getattr(window, "label_map", None) is not None:
@@ -83,7 +83,7 @@ def loneliest(map_window) -> int:
 
 def test_the_map_opens_from_the_editor_and_a_click_sets_the_artist(qtbot, studio_map, tmp_path):
     window, session = studio_map
-    with qtbot.waitSignal(session.label_map_ready, timeout=180_000) as ready:
+    with qtbot.waitSignal(session.label_map_ready, timeout=600_000) as ready:
         qtbot.mouseClick(window.editor.map_buttons["artist"], Qt.LeftButton)
         map_window = window.label_map
         assert map_window.isVisible() and "Computing the map" in map_window.status.text()
@@ -100,7 +100,7 @@ def test_the_map_opens_from_the_editor_and_a_click_sets_the_artist(qtbot, studio
     assert written == set(map_window.layout_shown.names)  # a small map writes every name beside its point
 
     # the pointer over a point shows its name; a click puts the name in the artist field, and the status bar says so
-    qtbot.waitUntil(lambda: map_window.view.viewPixelSize()[0] > 0)
+    qtbot.waitUntil(lambda: map_window.view.viewPixelSize()[0] > 0, timeout=600_000)
     target = loneliest(map_window)
     name = map_window.layout_shown.names[target]
     assert map_window.label.textItem.toPlainText() == ""
@@ -128,13 +128,13 @@ def test_the_map_opens_from_the_editor_and_a_click_sets_the_artist(qtbot, studio
 
 def test_the_genre_tab_sets_the_genre_and_reopening_asks_nothing_again(qtbot, studio_map):
     window, session = studio_map
-    with qtbot.waitSignal(session.label_map_ready, timeout=180_000):
+    with qtbot.waitSignal(session.label_map_ready, timeout=600_000):
         window.actions_by_name["label_map"].trigger()  # Models > Artist and Genre Map...
     map_window = window.label_map
     bar = map_window.tabs
     qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(1).center())
     assert map_window.kind == "genre" and len(map_window.points.data) == N_GENRES
-    qtbot.waitUntil(lambda: map_window.view.viewPixelSize()[0] > 0)
+    qtbot.waitUntil(lambda: map_window.view.viewPixelSize()[0] > 0, timeout=600_000)
     target = loneliest(map_window)
     qtbot.mouseClick(map_window.plot.viewport(), Qt.LeftButton, pos=pixel_of(map_window, target))
     assert window.editor.genre.text() == map_window.layout_shown.names[target]

@@ -31,7 +31,7 @@ def test_presenter_lists_takes_shows_lyrics_and_spectrogram_and_advances(qtbot, 
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
     for n in (1, 2):  # the recorder was connected before the first job: no job_ended can be missed
         window.generate()
-        qtbot.waitUntil(lambda n=n: len(rec.of("job_ended")) == n and not session.busy, timeout=120_000)
+        qtbot.waitUntil(lambda n=n: len(rec.of("job_ended")) == n and not session.busy, timeout=600_000)
     takes = [e.take_dir for e in rec.of("job_ended")]
     assert all(e.error is None and not e.cancelled for e in rec.of("job_ended"))
 

@@ -37,7 +37,7 @@ def test_quit_during_a_job_is_silent_and_the_next_launch_offers_the_take_and_the
     project_dir = Path(session.project.project.folder)
     assert QTest.qWaitForWindowActive(window)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=20.0, candidates=1))
-    with qtbot.waitSignal(session.window_done, timeout=120_000):
+    with qtbot.waitSignal(session.window_done, timeout=600_000):
         window.generate()
     quit_take = session.running_take
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
@@ -76,7 +76,7 @@ def test_quit_during_a_job_is_silent_and_the_next_launch_offers_the_take_and_the
 def test_a_take_cancelled_on_purpose_is_not_offered_again(qtbot, studio):
     window, session, rec = studio
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
-    with qtbot.waitSignal(session.window_done, timeout=120_000):
+    with qtbot.waitSignal(session.window_done, timeout=600_000):
         window.generate()
     with qtbot.waitSignal(session.job_ended, timeout=60_000) as blocker:
         qtbot.mouseClick(window.progress.cancel_button, Qt.LeftButton)

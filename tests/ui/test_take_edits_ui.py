@@ -20,7 +20,7 @@ HOP, SR = 128, 44100
 
 def _run_edit(qtbot, session, rec, trigger) -> Path:
     """Trigger an edit and wait for its job; the new take's folder."""
-    with qtbot.waitSignals([session.job_started, session.job_ended], order="strict", timeout=180_000):
+    with qtbot.waitSignals([session.job_started, session.job_ended], order="strict", timeout=600_000):
         trigger()
     done = rec.of("job_ended")[-1]
     assert done.error is None and not done.cancelled
