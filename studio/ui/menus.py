@@ -14,8 +14,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit,
                                QTextEdit, QWidget)
 
-WORK_ACTIONS = ("generate", "continue", "upsample", "upsample_range", "regenerate", "join", "resume",
-                "cancel")  # start or stop a job
+WORK_ACTIONS = ("generate", "continue", "upsample", "upsample_range", "regenerate", "resume",
+                "cancel")  # start or stop a job (Join With... only opens its dialog: it works from anywhere)
 
 
 def _action(window, menu, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "",

@@ -69,7 +69,9 @@ def test_join_with_a_second_take_through_the_dialog_then_undo(qtbot, studio):
     second = _generate(qtbot, window, session, dict(TINY_SPEC, seed=12))
     session.project.select(str(first))
     session.playback.seek(0.2)
-    window.actions_by_name["join"].trigger()  # Take > Join With...
+    back_to_window(qtbot, window.editor.artist)  # Ctrl+J opens its dialog even while typing: it starts no job
+    window.editor.artist.setFocus()
+    qtbot.keyClick(window.editor.artist, Qt.Key_J, Qt.ControlModifier)
     dialog = window.findChild(JoinDialog)
     assert dialog.isVisible() and dialog.at.value() == pytest.approx(0.2)
     dialog.other.setFocus()
