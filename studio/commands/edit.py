@@ -47,8 +47,10 @@ def add_join_arguments(p: argparse.ArgumentParser) -> None:
 def run_regenerate(args) -> int:
     from studio.engine.take_edits import regenerate_take
 
-    return _make_and_drive(args, args.take, "regenerated", lambda parent, models, out: regenerate_take(
-        parent, args.at, out, models, [args.candidate - 1], count=args.count, levels=args.levels))
+    return make_and_drive(args, args.take, lambda p: _free_folder(p, "regenerated"),
+                          lambda parent, models, out: regenerate_take(parent, args.at, out, models,
+                                                                      [args.candidate - 1], count=args.count,
+                                                                      levels=args.levels))
 
 
 def run_join(args) -> int:
@@ -59,17 +61,18 @@ def run_join(args) -> int:
         at = args.at if args.from_seconds is None else args.from_seconds
         return join_takes(first, args.candidate - 1, args.at, Take.load(args.second), args.other_candidate - 1, at,
                           out, models)
-    return _make_and_drive(args, args.first, "joined", make)
+    return make_and_drive(args, args.first, lambda p: _free_folder(p, "joined"), make)
 
 
-def _make_and_drive(args, parent_dir: str, suffix: str, make) -> int:
-    """Load the parent take, check the new folder (``args.out``, or one named after the parent with ``suffix``), load
-    its model, ``make(parent, models, out)`` the new take and run it to the end; the exit status."""
+def make_and_drive(args, parent_dir: str, default_out, make, announce=None) -> int:
+    """Load the parent take, check the new folder (``args.out``, or ``default_out(parent folder)``), load its model,
+    ``make(parent, models, out)`` the new take, say so (``announce(take)``, or its id, folder and seed) and run it to
+    the end; the exit status (2 with one line for bad input, before any folder is made)."""
     from studio.engine.takes import Take
 
     try:
         parent = Take.load(parent_dir)
-        out = Path(args.out) if args.out else _free_folder(parent.path, suffix)
+        out = Path(args.out) if args.out else default_out(parent.path)
         check_new_take_folder(out)  # before the minutes a model takes to load
         models = load_models(parent.spec.model, args.models_dir)
         take = make(parent, models, out)
@@ -77,7 +80,8 @@ def _make_and_drive(args, parent_dir: str, suffix: str, make) -> int:
             DiskWriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"take {take.record.id} in {take.path} (seed {take.record.seed})", file=sys.stderr)
+    print(announce(take) if announce else f"take {take.record.id} in {take.path} (seed {take.record.seed})",
+          file=sys.stderr)
     return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)
 
 

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from studio.commands.running import TerminalReporter, add_running_arguments, drive, load_models
-from studio.engine.atomic_files import DiskWriteError
-from studio.engine.checkpoints import CheckpointError
-from studio.engine.takes import Take, TakeFolderError, check_new_take_folder
+from studio.commands.edit import make_and_drive
+from studio.commands.running import add_running_arguments
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,15 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from studio.engine.wide import wide_take
 
-    try:
-        parent = Take.load(args.take)
-        out = Path(args.out or parent.path.with_name(f"{parent.path.name}-wide-c{args.candidate}"))
-        check_new_take_folder(out)  # before the minutes a model takes to load
-        models = load_models(parent.spec.model, args.models_dir)
-        take = wide_take(parent, args.candidate - 1, out, models)
-    except (FileNotFoundError, ValueError, CheckpointError, TakeFolderError, DiskWriteError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wide take {take.record.id} in {take.path} (left: candidate {args.candidate}, right: a second "
-          f"upsampling of it)", file=sys.stderr)
-    return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)
+    return make_and_drive(args, args.take, lambda p: p.with_name(f"{p.name}-wide-c{args.candidate}"),
+                          lambda parent, models, out: wide_take(parent, args.candidate - 1, out, models),
+                          lambda take: f"wide take {take.record.id} in {take.path} (left: candidate {args.candidate}, "
+                                       f"right: a second upsampling of it)")
