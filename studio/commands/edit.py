@@ -47,7 +47,7 @@ def add_join_arguments(p: argparse.ArgumentParser) -> None:
 def run_regenerate(args) -> int:
     from studio.engine.take_edits import regenerate_take
 
-    return make_and_drive(args, args.take, lambda p: _free_folder(p, "regenerated"),
+    return make_and_drive(args, args.take, lambda p: free_folder(p, "regenerated"),
                           lambda parent, models, out: regenerate_take(parent, args.at, out, models,
                                                                       [args.candidate - 1], count=args.count,
                                                                       levels=args.levels))
@@ -61,7 +61,7 @@ def run_join(args) -> int:
         at = args.at if args.from_seconds is None else args.from_seconds
         return join_takes(first, args.candidate - 1, args.at, Take.load(args.second), args.other_candidate - 1, at,
                           out, models)
-    return make_and_drive(args, args.first, lambda p: _free_folder(p, "joined"), make)
+    return make_and_drive(args, args.first, lambda p: free_folder(p, "joined"), make)
 
 
 def make_and_drive(args, parent_dir: str, default_out, make, announce=None) -> int:
@@ -85,7 +85,7 @@ def make_and_drive(args, parent_dir: str, default_out, make, announce=None) -> i
     return drive(take, models, TerminalReporter(quiet=args.quiet), args.no_compile)
 
 
-def _free_folder(beside: Path, suffix: str) -> Path:
+def free_folder(beside: Path, suffix: str) -> Path:
     """``<take>-<suffix>``, or with ``-2``, ``-3``... where that is taken."""
     n, folder = 1, beside.with_name(f"{beside.name}-{suffix}")
     while folder.exists():

@@ -26,7 +26,7 @@ from .loudness import set_loudness
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
-from .spec import SongSpec, SpecError, song_lengths
+from .spec import SongSpec, SpecError, song_lengths, token_at
 from .speed import measured_rates
 from .take_check import check_take, repair
 from .take_lock import TakeLock, TakeLocked
@@ -215,8 +215,8 @@ def plan_windows(take, models, plan, spec):
         total = codes.shape[1]
         lo, hi = 0, total
         if plan.range_seconds is not None and level != models.levels - 1:
-            lo = int(plan.range_seconds[0] * models.sr) // models.hop_lengths[level]
-            hi = min(total, -(-int(plan.range_seconds[1] * models.sr) // models.hop_lengths[level]))
+            lo = token_at(plan.range_seconds[0], models.sr, models.hop_lengths[level])
+            hi = min(total, token_at(plan.range_seconds[1], models.sr, models.hop_lengths[level], round_up=True))
             up = prior_cfg.cond_upsample
             lo = lo // up * up
         hop = max(1, int(spec.hop_fraction[level] * prior_cfg.n_ctx))

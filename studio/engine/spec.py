@@ -245,13 +245,28 @@ class SongSpec:
         return asdict(self)
 
 
+def token_at(seconds: float, sr: int, hop: int, round_up: bool = False) -> int:
+    """The token at ``seconds`` on a level of ``hop`` samples a token: the one rule every reader of a time uses (the
+    token holding the sample at that time; ``round_up`` for the end of a range: the first token wholly after it)."""
+    samples = int(seconds * sr)
+    return -(-samples // hop) if round_up else samples // hop
+
+
+def token_time(token: int, sr: int, hop: int) -> float:
+    """The time where ``token`` starts, never read back by :func:`token_at` as the token before it."""
+    t = token * hop / sr
+    while int(t * sr) < token * hop:
+        t = math.nextafter(t, math.inf)
+    return t
+
+
 def song_lengths(spec: SongSpec, models) -> tuple[int, int]:
     """(samples to generate, rounded to the top hop; total song length for the timing signal), raw samples.
 
     ``models`` is a :class:`~studio.engine.modelset.ModelSet` (only its sizes and the top prior's config are read).
     """
     sr, top = models.sr, models.hop_lengths[-1]
-    n = int(spec.seconds * sr) // top * top
+    n = token_at(spec.seconds, sr, top) * top
     if n <= 0:
         raise SpecError(f"'seconds' must be at least one top-level token ({top / sr:.3f} s) for this model, "
                         f"not {spec.seconds!r}.")

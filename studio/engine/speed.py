@@ -13,6 +13,7 @@ import torch
 from . import step_compile
 from .configs import PriorConfig
 from .prior import JukeboxPrior
+from .spec import token_at
 from .sampling import WindowConditioning, cast_for_sampling, iter_sample_window, priming_chunk, run_window
 
 
@@ -83,7 +84,7 @@ def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction
     total = 0.0
     for level, key in keys.items():
         f = figs[key]
-        tokens = int(seconds * sr) // hops[level]
+        tokens = token_at(seconds, sr, hops[level])
         hop = int(hop_fraction[level] * n_ctx[level])
         windows = max(1, -(-(tokens - n_ctx[level]) // hop) + 1)
         total += tokens * f["ms_per_step"] / 1000 + (windows - 1) * f["prime_s"]

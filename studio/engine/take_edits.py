@@ -18,7 +18,7 @@ import numpy as np
 from .cascade import decode_codes, plan_windows
 from .jobs import check_for_model
 from .modelset import ModelSet
-from .spec import SongSpec, SpecError
+from .spec import SongSpec, SpecError, token_at, token_time
 from .takes import Take, TakePlan
 
 SEAM_SECONDS = (1.0, 3.0)  # a join re-samples its lower levels from 1 s before the seam to 3 s after it
@@ -128,7 +128,8 @@ def join_takes(first: Take, first_candidate: int, at_seconds: float, second: Tak
     for level in plan.levels:
         if spliced[level] is not None:  # unsampled from the seam to the end of the windows that sample past it
             a = _on_level(a_tok, level, models)
-            b = min(spliced[level].shape[1], -(-int((at + seam[1]) * models.sr) // models.hop_lengths[level]))
+            end = token_at(at + seam[1], models.sr, models.hop_lengths[level], round_up=True)
+            b = min(spliced[level].shape[1], end)
             spliced[level][:, a:_resampled_end(windows[level], a, b)] = -1
             take.write_codes(level, spliced[level])
     top_level_done(take, models)
@@ -166,7 +167,7 @@ def _token_at(seconds: float, models: ModelSet, what: str, allow_zero: bool = Fa
     """The top-level token at ``seconds`` (rounded down)."""
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         raise SpecError(f"{what} must be a time in seconds after the start, not {seconds!r}.")
-    return int(seconds * models.sr) // models.hop_lengths[-1]
+    return token_at(seconds, models.sr, models.hop_lengths[-1])
 
 
 def _ratio(level: int, models: ModelSet) -> int:
@@ -179,11 +180,8 @@ def _on_level(top_token: int, level: int, models: ModelSet) -> int:
 
 
 def _seconds(top_tokens: int, models: ModelSet) -> float:
-    """The time of top token ``top_tokens``, never read back (``int(t * sr) // hop``) as the token before it."""
-    t = top_tokens * models.hop_lengths[-1] / models.sr
-    while int(t * models.sr) < top_tokens * models.hop_lengths[-1]:
-        t = math.nextafter(t, math.inf)
-    return t
+    """The time of top token ``top_tokens``."""
+    return token_time(top_tokens, models.sr, models.hop_lengths[-1])
 
 
 def _new_seed(old: int) -> int:

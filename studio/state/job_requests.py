@@ -41,7 +41,7 @@ class JobRequests:
         if take is None:
             self.error.emit(f"Select a take in the takes browser to {action} it.")
             return None
-        if 2 not in take.summary.levels_done:
+        if not take.summary.top_done:
             self.error.emit(f"Take {take.summary.name} has no finished top level yet: resume it before you {action} it.")
             return None
         return take, [self.candidate]
@@ -84,7 +84,7 @@ class JobRequests:
 
     def takes_with_top(self) -> list:
         """The project's takes with a finished top level: what a take can be joined with."""
-        return [t for t in self.project.takes if 2 in t.levels_done]
+        return [t for t in self.project.takes if t.top_done]
 
     def regenerate_selected(self, at_seconds: float) -> bool:
         """Queue a new take: the chosen candidate kept up to ``at_seconds``, the rest sampled with a new seed."""

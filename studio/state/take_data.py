@@ -13,6 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from studio.engine.events import clock_text
+from studio.engine.spec import token_at
 from studio.engine.takes import DamagedTake, Take, TakeStatus, scan_takes
 from studio.state import level_mix
 from studio.state.level_mix import LevelSource
@@ -37,6 +38,12 @@ class TakeSummary:
     at_seconds: Optional[float] = None  # regenerate: where its own part starts; join: the seam
     joined: Optional[str] = None  # join: the name of the take that comes in at the seam
     joined_seconds: Optional[float] = None  # join: the time in that take that follows the seam
+    top_level: int = -1  # the model's top level (-1: unknown, for a damaged take)
+
+    @property
+    def top_done(self) -> bool:
+        """Whether the take's top level is finished: what continuing, regenerating or joining it needs."""
+        return self.top_level >= 0 and self.top_level in self.levels_done
 
     @property
     def name(self) -> str:
@@ -74,7 +81,8 @@ def summarize(take: Take) -> TakeSummary:
     return TakeSummary(str(take.path), rec.id, rec.parent, plan.get("kind", "generate"), rec.status,
                        float(rec.spec.get("seconds", 0.0)), len(plan.get("candidates", [])),
                        tuple(rec.levels_done), rec.chosen, rec.created, tuple(rng) if rng else None, rec.error,
-                       rec.at_seconds, Path(joined["path"]).name if joined else None, joined.get("seconds"))
+                       rec.at_seconds, Path(joined["path"]).name if joined else None, joined.get("seconds"),
+                       len(rec.hop_lengths) - 1)
 
 
 def _summarize_damaged(damage: DamagedTake) -> TakeSummary:
@@ -253,7 +261,7 @@ def _own_from(take: Take, level: int, n_tokens: int) -> int:
     if take.plan.kind == "join":
         return 0
     if take.plan.kind == "regenerate" and take.record.at_seconds is not None:
-        return round(take.record.at_seconds * take.record.sr / take.record.hop_lengths[level])
+        return token_at(take.record.at_seconds, take.record.sr, take.record.hop_lengths[level])
     return n_tokens
 
 

@@ -196,7 +196,7 @@ class TakesBrowser(QWidget):
     def update_buttons(self) -> None:
         summary = self.state.summary(self.state.current) if self.state.current else None
         has = summary is not None
-        top_done = has and summary.kind != "upsample" and 2 in summary.levels_done
+        top_done = has and summary.kind != "upsample" and summary.top_done
         running = has and self.busy and summary.path == self.running_path
         # While another take samples these still work: the job waits in the queue.
         self.continue_button.setEnabled(top_done and not running)

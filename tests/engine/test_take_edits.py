@@ -189,3 +189,17 @@ def test_join_refuses_bad_input_before_making_a_folder(songs, models, tmp_path):
     with pytest.raises(SpecError, match="is from 'another-model'"):
         join_takes(a, 0, 0.2, other, 0, 0.1, tmp_path / "j", models)
     assert not (tmp_path / "j").exists()
+
+
+def test_a_tokens_time_reads_back_as_that_token_on_every_level():
+    """``token_time`` and ``token_at`` are the one time <-> token rule: every token's start time reads back as the
+    same token (float rounding never lands it on the token before), and on a lower level as the same instant."""
+    from studio.engine.spec import token_at, token_time
+
+    for sr, hops in ((44100, (8, 32, 128)), (22050, (4, 16, 64)), (44100, (5, 15, 135))):
+        for tok in range(0, 5000, 7):
+            t = token_time(tok, sr, hops[-1])
+            assert token_at(t, sr, hops[-1]) == tok
+            assert token_at(t, sr, hops[0]) == tok * hops[-1] // hops[0]
+            assert token_at(t + 0.5 * hops[-1] / sr, sr, hops[-1]) == tok  # inside the token
+            assert token_at(t + 0.5 * hops[-1] / sr, sr, hops[-1], round_up=True) == tok + 1  # the end of a range

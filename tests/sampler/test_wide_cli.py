@@ -1,10 +1,12 @@
-"""`studio wide TAKE --candidate N`: a rendered take's candidate made wide from the terminal, then refused twice."""
+"""`studio wide TAKE --candidate N`: a rendered take's candidate made wide from the terminal, then refused twice; a
+second wide version is named beside the first."""
 
 import argparse
 import json
 
 from studio.cli import main
 from studio.commands import wide
+from studio.commands.edit import free_folder
 from studio.engine.takes import Take
 from tests.sampler.conftest import SPEC
 
@@ -29,7 +31,9 @@ def test_wide_from_the_terminal(tiny_models, tmp_path, capsys):
     assert made.record.status == "done" and made.plan.kind == "wide" and made.plan.candidates[0] == 1
     assert (made.codes(2) == Take.load(top).codes(2)[1]).all() and (made.codes(0) >= 0).all()
     capsys.readouterr()
-    assert _wide([str(top), "--candidate", "2", "--models-dir", str(models_dir)]) == 2  # the folder holds a take
+    assert free_folder(top, "wide-c2") == tmp_path / "take-wide-c2-2"  # a second wide version gets a free name
+    assert _wide([str(top), "--candidate", "2", "--out", str(tmp_path / "take-wide-c2"),
+                  "--models-dir", str(models_dir)]) == 2  # the folder holds a take
     assert "already holds a take" in capsys.readouterr().err
     assert _wide([str(top), "--candidate", "3", "--out", str(tmp_path / "w3"), "--models-dir", str(models_dir)]) == 2
     assert "has candidates 1-2, not 3" in capsys.readouterr().err and not (tmp_path / "w3").exists()
