@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.engine.events import clock_text  # noqa: F401  (the views' one time format, re-exported)
@@ -425,12 +424,9 @@ class StudioSession(JobRequests, QObject):
     def load_audio(self, keep_position: bool = False) -> None:
         """Give the player the selected candidate of the selected take, at its finest level."""
         take = self.take
-        audio = take.candidate_audio(self.candidate) if take is not None else None
+        audio = take.listening_audio(self.candidate) if take is not None else None
         if audio is None:
             return
-        sides = [take.candidate_audio(row) for row in (0, 1)] if take.summary.kind == "wide" else []
-        if sides and all(side is not None and len(side) == len(audio) for side in sides):
-            audio = np.stack(sides)  # a wide take's rows play as they export: left and right
         self.playback.load(audio, take.sr, key=(take.summary.path, take.best_level, self.candidate),
                            keep_position=keep_position)
 

@@ -133,6 +133,17 @@ class TakeData:
         per = self.audio.get(level)
         return per[min(candidate, len(per) - 1)] if per else None
 
+    def listening_audio(self, candidate: int) -> Optional[np.ndarray]:
+        """What ``candidate`` sounds like, as the player plays it and the waveform draws it: a wide take's two rows
+        as (2, samples) left and right (as it exports), whichever side is chosen; else :meth:`candidate_audio`."""
+        audio = self.candidate_audio(candidate)
+        if audio is None or self.summary.kind != "wide":
+            return audio
+        sides = [self.candidate_audio(row) for row in (0, 1)]
+        if all(side is not None and len(side) == len(audio) for side in sides):
+            return np.stack(sides)
+        return audio
+
     def sources(self, candidate: int) -> list[LevelSource]:
         """Every level ``candidate`` can be heard at: this take's own audio where its codes were sampled, else an
         ancestor's (``borrowed``) where its codes are this take's."""

@@ -395,9 +395,9 @@ class MainWindow(QMainWindow):
             self.takes.set_checked_candidate(candidate)
 
     def _show_candidate(self, take, candidate: int) -> None:
-        audio = take.candidate_audio(candidate)
+        audio = take.listening_audio(candidate)
         self.waveform.set_audio(audio, take.sr, keep_view=self.waveform.duration > 0 and audio is not None
-                                and abs(len(audio) / take.sr - self.waveform.duration) < 1e-6)
+                                and abs(audio.shape[-1] / take.sr - self.waveform.duration) < 1e-6)
         self.waveform.set_preview_ranges(take.preview_ranges(candidate))
         self.waveform.set_marker(take.summary.marker)
         top = len(take.hop_lengths) - 1

@@ -108,7 +108,7 @@ class PresenterWindow(QWidget):
             return
         summary = self.session.project.summary(path)
         cand = summary.chosen if summary is not None and summary.chosen is not None else 0
-        audio = data.candidate_audio(cand)
+        audio = data.listening_audio(cand)
         self.current = path
         spec = data.spec
         self.title.setText(f"{spec.get('artist') or 'unknown'} - {spec.get('genre') or 'unknown'}")

@@ -2,7 +2,8 @@
 the timeline, zoom (wheel, fit, selection), a spectrogram toggle, and shading over what plays at preview quality.
 
 Only the visible columns are drawn: every pan or zoom asks the peak pyramid for about one min/max pair per pixel, so a
-four-minute take redraws as fast as a four-second one.
+four-minute take redraws as fast as a four-second one. Stereo audio (a wide take) is drawn as two lanes, left above
+right, as audio editors do; the spectrogram shows their mix.
 """
 
 from __future__ import annotations
@@ -55,19 +56,17 @@ class WaveformView(pg.PlotWidget):
     def __init__(self, parent=None):
         self.vb = TimelineViewBox()
         super().__init__(parent, viewBox=self.vb)
+        self.pyramids: list[PeakPyramid] = []  # one per channel drawn: left (or mono) first
+        self.showing_spectrogram = False
         self.setLabel("bottom", "time", units="s")
         self.hideAxis("left")
         self._set_y_extent(1.0)
-        self.setTitle("Waveform", size="9pt")
-        self.pyramid: Optional[PeakPyramid] = None
-        self.audio: Optional[np.ndarray] = None
+        self.audio: Optional[np.ndarray] = None  # (T,) mono, or (2, T) left and right
         self.sr = 44100
         self.duration = 0.0
-        pen = pg.mkPen("#4f9dd9")
-        self.curve_hi = self.plot(pen=pen)
-        self.curve_lo = self.plot(pen=pen)
-        self.fill = EnvelopeItem()
-        self.addItem(self.fill)
+        self.lanes: list[tuple] = []  # per channel: (curve_lo, curve_hi, envelope), drawn about its lane's centre
+        self.curve_lo, self.curve_hi, self.fill = self._lane()
+        self._set_title()
         self.spec_image = pg.ImageItem()
         self.spec_image.setColorMap(pg.colormap.get("magma"))
         self.spec_image.setVisible(False)
@@ -87,7 +86,6 @@ class WaveformView(pg.PlotWidget):
         self.edit_marker.setVisible(False)
         self.addItem(self.edit_marker)
         self.preview_shades: list = []  # one grey LinearRegionItem per stretch at preview quality, reused
-        self.showing_spectrogram = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
         self.vb.sigXRangeChanged.connect(lambda *_: self._redraw_timer.start())
@@ -95,16 +93,34 @@ class WaveformView(pg.PlotWidget):
         self.vb.dragged.connect(self._dragged)
 
     # -- data -------------------------------------------------------------------------------------------------------
+    def _lane(self) -> tuple:
+        pen = pg.mkPen("#4f9dd9")
+        lane = (self.plot(pen=pen), self.plot(pen=pen), EnvelopeItem())
+        self.addItem(lane[2])
+        for item in lane:
+            item.setVisible(not self.showing_spectrogram)
+        self.lanes.append(lane)
+        return lane
+
+    @property
+    def channels(self) -> int:
+        """Channels shown: 1 (mono), 2 (stereo: two lanes), 0 (nothing)."""
+        return len(self.pyramids)
+
     def set_audio(self, audio: Optional[np.ndarray], sr: int, keep_view: bool = False) -> None:
-        """Show ``audio`` (T,) float32; None clears the view."""
+        """Show ``audio``: (T,) mono, or (2, T) left and right in two lanes; None clears the view."""
         keep_view = keep_view and self.duration > 0  # nothing shown before: fit the new audio
         self.audio = None if audio is None else np.asarray(audio, dtype=np.float32)
         self.sr = int(sr)
-        self.pyramid = PeakPyramid(self.audio, self.sr) if self.audio is not None and len(self.audio) else None
-        self.duration = len(self.audio) / self.sr if self.pyramid is not None else 0.0
+        rows = [] if self.audio is None or not self.audio.shape[-1] else list(np.atleast_2d(self.audio))
+        self.pyramids = [PeakPyramid(row, self.sr) for row in rows]
+        while len(self.lanes) < len(rows):
+            self._lane()
+        self.duration = self.audio.shape[-1] / self.sr if rows else 0.0
         self.vb.setLimits(xMin=0, xMax=self.duration or 1.0)
-        peak = float(np.abs(self.audio).max()) if self.pyramid is not None else 1.0
+        peak = float(np.abs(self.audio).max()) if rows else 1.0
         self._set_y_extent(max(peak, 0.02))  # quiet takes still fill the view
+        self._set_title()
         if self.showing_spectrogram:
             self._update_spectrogram()
         if not keep_view:
@@ -150,40 +166,56 @@ class WaveformView(pg.PlotWidget):
         """The stretches shaded as preview quality, as drawn."""
         return [tuple(float(v) for v in s.getRegion()) for s in self.preview_shades if s.isVisible()]
 
+    def lane_centres(self) -> list[float]:
+        """The amplitude each channel's lane is drawn about: 0 for mono; left above right for stereo."""
+        if self.channels < 2:
+            return [0.0] * self.channels
+        half = self.y_extent / 2
+        return [half, -half]
+
     def redraw(self) -> None:
-        if self.pyramid is None:
-            self.curve_lo.setData([], [])
-            self.curve_hi.setData([], [])
-            self.fill.set_envelope(np.zeros(0), np.zeros(0), np.zeros(0))
-            return
         (t0, t1), _ = self.vb.viewRange()
         width = max(64, int(self.vb.width()) or 800)
-        times, lo, hi = self.pyramid.view(max(0.0, t0), min(self.duration, t1), width)
-        self.curve_lo.setData(times, lo)
-        self.curve_hi.setData(times, hi)
-        self.fill.set_envelope(times, lo, hi)
+        empty = (np.zeros(0),) * 3
+        for i, (curve_lo, curve_hi, fill) in enumerate(self.lanes):
+            if i < self.channels:
+                times, lo, hi = self.pyramids[i].view(max(0.0, t0), min(self.duration, t1), width)
+                centre = self.lane_centres()[i]
+                lo, hi = lo + centre, hi + centre
+            else:
+                times, lo, hi = empty
+            curve_lo.setData(times, lo)
+            curve_hi.setData(times, hi)
+            fill.set_envelope(times, lo, hi)
 
     # -- spectrogram ------------------------------------------------------------------------------------------------
     def _set_y_extent(self, peak: float) -> None:
-        """Show amplitudes -peak..peak with 10% room either side (what padding=0.05 of the span gave before)."""
-        self.y_extent = peak * 1.1
+        """Show amplitudes -peak..peak with 10% room either side (what padding=0.05 of the span gave before), in
+        each lane (a stereo view is twice as tall in amplitude, one lane above the other)."""
+        self.y_extent = peak * 1.1 * max(1, self.channels)
         self.setYRange(-self.y_extent, self.y_extent, padding=0)
+
+    def _set_title(self) -> None:
+        name = "Spectrogram" if self.showing_spectrogram else "Waveform"
+        stereo = " (stereo: left above, right below)" if self.channels == 2 and not self.showing_spectrogram else ""
+        self.setTitle(name + stereo, size="9pt")
 
     def set_spectrogram(self, on: bool) -> None:
         self.showing_spectrogram = bool(on)
-        self.setTitle("Spectrogram" if self.showing_spectrogram else "Waveform", size="9pt")
+        self._set_title()
         self.spec_image.setVisible(self.showing_spectrogram)
-        for item in (self.curve_lo, self.curve_hi, self.fill):
+        for item in (item for lane in self.lanes for item in lane):
             item.setVisible(not self.showing_spectrogram)
         if self.showing_spectrogram:
             self._update_spectrogram()
 
     def _update_spectrogram(self) -> None:
-        if self.audio is None or not len(self.audio):
+        if not self.channels:
             self.spec_image.clear()
             return
-        hop = max(256, len(self.audio) // 4000)  # at most ~4000 columns, whatever the length
-        _, _, db = spectrogram(self.audio, self.sr, n_fft=1024, hop=hop)
+        mix = self.audio if self.audio.ndim == 1 else self.audio.mean(axis=0)
+        hop = max(256, len(mix) // 4000)  # at most ~4000 columns, whatever the length
+        _, _, db = spectrogram(mix, self.sr, n_fft=1024, hop=hop)
         self.spec_image.setImage(db.T, levels=(-90, 0), autoLevels=False)  # (Tf, F): x = time, y = frequency
         # across the whole height the view shows (set from the audio's peak, not read back from the view, which has
         # not been laid out yet when a hidden view gets its audio)

@@ -145,6 +145,34 @@ def test_waveform_draws_peaks_seeks_and_loops(qtbot):
     assert view.spec_image.image is not None and not view.curve_hi.isVisible()
 
 
+def test_waveform_draws_a_stereo_take_as_two_lanes(qtbot):
+    """A wide take's (2, T) audio: left drawn above, right below, each at its own amplitude; back to mono, one lane."""
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(900, 200)
+    view.show()
+    sr = 8000
+    t = np.arange(4 * sr) / sr
+    left, right = 0.8 * np.sin(2 * np.pi * 5 * t), 0.2 * np.sin(2 * np.pi * 7 * t)
+    view.set_audio(np.stack([left, right]).astype(np.float32), sr)
+    assert view.channels == 2 and view.duration == 4.0 and "left above, right below" in view.plotItem.titleLabel.text
+    top, bottom = view.lane_centres()
+    assert top > 0.79 and bottom < -0.79  # each lane has room for the loudest channel
+    (_, hi_l), (_, lo_l) = view.lanes[0][1].getData(), view.lanes[0][0].getData()
+    (_, hi_r), (_, lo_r) = view.lanes[1][1].getData(), view.lanes[1][0].getData()
+    assert abs(hi_l.max() - (top + 0.8)) < 0.01 and abs(lo_l.min() - (top - 0.8)) < 0.01
+    assert abs(hi_r.max() - (bottom + 0.2)) < 0.01 and abs(lo_r.min() - (bottom - 0.2)) < 0.01
+    (y0, y1) = view.vb.viewRange()[1]
+    assert y0 <= lo_r.min() and hi_l.max() <= y1  # both lanes in view
+    view.set_spectrogram(True)
+    assert view.spec_image.image is not None and not any(item.isVisible() for lane in view.lanes for item in lane)
+    view.set_spectrogram(False)
+    view.set_audio(left.astype(np.float32), sr)
+    gone = view.lanes[1][1].getData()[0]
+    assert view.channels == 1 and view.lane_centres() == [0.0] and (gone is None or len(gone) == 0)
+    assert "stereo" not in view.plotItem.titleLabel.text
+
+
 def test_code_view_hover_and_current_window(qtbot):
     view = CodeLevelView()
     qtbot.addWidget(view)

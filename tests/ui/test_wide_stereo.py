@@ -52,6 +52,9 @@ def test_make_wide_stereo_version_from_the_take_menu(qtbot, studio, tmp_path):
     low = made.codes(0)
     assert (low >= 0).all() and (low[0] != low[1]).mean() > 0.5
     assert session.take.summary.kind == "wide" and session.take.best_level == 0
+    assert window.waveform.channels == 2  # drawn as it plays: left and right lanes
+    left, right = (session.take.candidate_audio(row) for row in (0, 1))
+    assert np.array_equal(window.waveform.audio, np.stack([left, right]))
 
     dlg = _open_export_dialog(qtbot, window)
     assert dlg.channels.text() == "Stereo (wide: two upsamplings)" and not dlg.candidate.isEnabled()
