@@ -255,7 +255,8 @@ class ModelDialog(QDialog):
     def refresh_hardware(self, *_args) -> None:
         """Recompute the hardware check for the chosen model (reads device memory off the GUI thread)."""
         name, memory = self.model_combo.currentText(), self._memory
-        if "hardware" in self._jobs:
+        if "hardware" in self._jobs:  # one check at a time: this choice is checked when the running one ends
+            self._jobs_pending_hardware = True
             return
 
         def job(report, cancelled):
@@ -267,8 +268,6 @@ class ModelDialog(QDialog):
         name, text = result
         self.hardware_text.setPlainText(text)
         self.hardware_ready.emit(text)
-        if name != self.model_combo.currentText():  # the choice changed while this ran: check again once it ends
-            self._jobs_pending_hardware = True
 
     def _job_ended(self, name: str) -> None:
         thread, worker = self._jobs.pop(name, (None, None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from studio.modelstore.hardware import DeviceMemory  # noqa: E402
 from studio.ui.model_dialog import ModelDialog  # noqa: E402
@@ -56,3 +56,23 @@ def test_dialog_cancel_keeps_the_partial_file(qtbot, serve, models_dir, fake_ids
     qtbot.waitUntil(lambda: dlg.download_button.isEnabled(), timeout=600_000)
     dlg.close()
     assert dlg._jobs == {} or all(t.isFinished() for t, _ in dlg._jobs.values())
+
+
+def test_a_model_chosen_while_the_hardware_check_ends_is_checked_too(qtbot, models_dir):
+    """The choice changes just as a check reports, before its thread has ended: the new choice is checked next (the
+    dialog used to drop it and keep showing the old model's figures; the first test timed out on it under load)."""
+    dlg = ModelDialog(models_dir=models_dir, memory=GPU)
+    qtbot.addWidget(dlg)
+    first = dlg.model_combo.currentText()
+    other = next(dlg.model_combo.itemText(i) for i in range(dlg.model_combo.count())
+                 if dlg.model_combo.itemText(i) != first)
+    switched = []
+
+    def switch(text):  # just after the report, while the check's thread is ending
+        if not switched:
+            switched.append(text)
+            QTimer.singleShot(0, lambda: dlg.model_combo.setCurrentText(other))
+
+    dlg.hardware_ready.connect(switch)
+    qtbot.waitUntil(lambda: f"{other} on Test GPU" in dlg.hardware_text.toPlainText(), timeout=600_000)
+    assert f"{first} on Test GPU" in switched[0]
