@@ -91,18 +91,16 @@ class _Clock:
 
 
 class cpu_threads:
-    """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend. Convolutions
-    over a whole level (the VQ-VAE) use every core the process may run on (:meth:`every_core`)."""
+    """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend. The VQ-VAE's
+    narrow convolutions too: a level's audio decodes in chunks, one thread each, on every core (:meth:`cores`)."""
 
     def __init__(self, device: torch.device, width: int):
         self.n = 1 if device.type == "cpu" and width <= 1024 else None
 
-    @classmethod
-    def every_core(cls, device: torch.device) -> "cpu_threads":
-        ctx = cls(device, 0)
-        if device.type == "cpu":
-            ctx.n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return ctx
+    @staticmethod
+    def cores() -> int:
+        """The cores this process may run on."""
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
     def __enter__(self):
         self.before = torch.get_num_threads()
@@ -374,6 +372,5 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
 def decode_codes(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
     """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio at the render loudness (loudness.py)."""
     vq = models.vqvae
-    with cpu_threads.every_core(next(vq.parameters()).device):
-        audio = decode_in_chunks(vq, np.maximum(codes, 0), level)  # memory bounded whatever the song's length
+    audio = decode_in_chunks(vq, np.maximum(codes, 0), level, cores=cpu_threads.cores())  # chunks side by side
     return set_loudness(audio, np.repeat(codes >= 0, models.hop_lengths[level], axis=1))

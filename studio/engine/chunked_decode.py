@@ -6,10 +6,14 @@ samples of one code depend only on a fixed window of codes around it: the decode
 the decoder runs; ``decode_in_chunks`` decodes each chunk with that many codes of context on either side and keeps
 only the chunk's own samples, which are then the one-pass decode's samples (to float rounding), the song's first and
 last samples included (a chunk that reaches an end of the song sees the same zero padding as the one-pass decode).
+Chunks are independent, so on the CPU several decode at once, each on its own thread with the cores shared out
+between them: the decoder's convolutions are narrow (16-64 channels), and splitting each one over every core spent
+more time in thread hand-offs than in arithmetic, and far more when other programs held the cores.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Optional
 
@@ -23,6 +27,8 @@ from .vqvae import VQVAE, Decoder
 LIVE_ACTIVATIONS = 6  # why: at its peak a residual block holds its input, the enclosing stack's input and two or
 #                       three temporaries of the widest activation: 4.5 of them per code measured on the official
 #                       level-0 decoder on CPU (benchmarks/decode_memory.py); 6 leaves room for convolution workspaces
+PARALLEL_BYTES = 2**30  # why: chunks decoding side by side (one per core) hold at most this much by default; the
+#                        official level-0 chunk alone needs ~670 MiB, so it decodes one at a time on every core
 CONTEXT_SHARE = 0.2  # why: by default a chunk spends at most a fifth of its codes on context, so the overlap costs at
 #                      most a quarter more decoding than one pass
 
@@ -134,15 +140,18 @@ def plan_chunks(cfg: VQVAEConfig, level: int, max_bytes: Optional[int] = None, e
 
 @torch.no_grad()
 def decode_in_chunks(vqvae: VQVAE, codes: "np.ndarray | torch.Tensor", level: int, max_bytes: Optional[int] = None,
-                     out: Optional[np.ndarray] = None) -> np.ndarray:
+                     out: Optional[np.ndarray] = None, cores: int = 1) -> np.ndarray:
     """Render codes (N, T) int64 of ``level`` to audio (N, T * hop) float32, not clamped, on the VQ-VAE's device.
 
-    Equal to ``vqvae.decode([codes], start_level=level)`` to float rounding, but candidates are decoded one at a time
-    and each in chunks that fit ``max_bytes`` (see ``plan_chunks``), so the working memory does not grow with ``T``
-    or ``N``. ``out``, when given, is the (N, T * hop) float32 array written into and returned.
+    Equal to ``vqvae.decode([codes], start_level=level)`` to float rounding, but decoded in chunks of one candidate
+    that fit ``max_bytes`` together (see ``plan_chunks``), so the working memory does not grow with ``T`` or ``N``.
+    On the CPU, up to ``cores`` chunks decode at once, each on its own thread, the ``cores`` shared out between them
+    (see ``_plan_for``); the audio is the same however many decode at once. ``out``, when given, is the
+    (N, T * hop) float32 array written into and returned.
     """
     param = next(vqvae.parameters())
-    plan = plan_chunks(vqvae.cfg, level, max_bytes, param.element_size())
+    cores = max(1, cores) if param.device.type == "cpu" else 1
+    plan, workers = _plan_for(vqvae.cfg, level, max_bytes, param.element_size(), cores)
     codes = torch.as_tensor(codes)  # (N, T), shares a numpy array's memory
     n, length = codes.shape
     hop = plan.geometry.hop
@@ -150,10 +159,46 @@ def decode_in_chunks(vqvae: VQVAE, codes: "np.ndarray | torch.Tensor", level: in
         out = np.empty((n, length * hop), np.float32)
     elif out.shape != (n, length * hop) or out.dtype != np.float32:
         raise ValueError(f"out must be float32 of shape {(n, length * hop)}, not {out.dtype} {out.shape}")
-    for i in range(n):
-        for span in plan.spans(length):
-            z = codes[i:i + 1, span.start:span.stop].to(param.device)  # (1, chunk)
+
+    def decode(chunk: tuple[int, Span]) -> None:
+        i, span = chunk
+        z = codes[i:i + 1, span.start:span.stop].to(param.device)  # (1, chunk)
+        with torch.no_grad():  # per thread
             audio = vqvae.decode([z], start_level=level)  # (1, chunk * hop)
-            kept = audio[0, (span.keep_start - span.start) * hop:(span.keep_stop - span.start) * hop]
-            out[i, span.keep_start * hop:span.keep_stop * hop] = kept.float().cpu().numpy()
+        kept = audio[0, (span.keep_start - span.start) * hop:(span.keep_stop - span.start) * hop]
+        out[i, span.keep_start * hop:span.keep_stop * hop] = kept.float().cpu().numpy()
+
+    chunks = [(i, span) for i in range(n) for span in plan.spans(length)]
+    workers = min(workers, len(chunks))
+    before = torch.get_num_threads()
+    if param.device.type == "cpu":
+        torch.set_num_threads(max(1, cores // workers))  # process-wide: every worker's operations
+    try:
+        if workers == 1:
+            for chunk in chunks:
+                decode(chunk)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
+                for _ in pool.map(decode, chunks):  # in order; the first error is raised here
+                    pass
+    finally:
+        torch.set_num_threads(before)
     return out
+
+
+def _plan_for(cfg: VQVAEConfig, level: int, max_bytes: Optional[int], element_size: int,
+              cores: int) -> tuple[ChunkPlan, int]:
+    """(plan, chunks decoded at once): as many as ``cores`` while they fit together in ``max_bytes`` (each planned
+    for its share of it), or by default in ``PARALLEL_BYTES``; one at a time where even two do not fit."""
+    for workers in range(cores, 0, -1):
+        share = None if max_bytes is None else max_bytes // workers
+        try:
+            plan = plan_chunks(cfg, level, share, element_size)
+        except ValueError:
+            if workers == 1:
+                raise
+            continue
+        held = workers * plan.chunk_codes * bytes_per_code(plan.geometry, element_size)
+        if workers == 1 or max_bytes is not None or held <= PARALLEL_BYTES:
+            return plan, workers
+    raise AssertionError("unreachable: one worker always returns or raises")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -153,3 +155,38 @@ def test_budget_too_small_for_the_context_is_refused(tiny):
     assert plan_chunks(tiny.cfg, 0, need).step == 1
     with pytest.raises(ValueError, match=f"needs at least {need} bytes"):
         plan_chunks(tiny.cfg, 0, need - 1)
+
+
+@pytest.mark.parametrize("level", [0, 2])
+def test_chunks_decoded_side_by_side_give_the_same_audio(demo, level):
+    """On several cores chunks decode at once, each on its own thread: the audio is the one-at-a-time audio, bit for
+    bit, and the process's thread setting is back as it was."""
+    plan = plan_chunks(demo.cfg, level)
+    codes = random_codes(demo, 3, 3 * plan.step + 7).numpy()  # 12 chunks
+    threads = torch.get_num_threads()
+    alone = decode_in_chunks(demo, codes, level, cores=1)
+    threads_seen = set()
+    hook = demo.decoders[level].register_forward_pre_hook(lambda m, a: threads_seen.add(threading.get_ident()))
+    try:
+        side_by_side = decode_in_chunks(demo, codes, level, cores=3)
+    finally:
+        hook.remove()
+    assert np.array_equal(alone, side_by_side) and np.abs(alone).max() > 1e-2
+    assert len(threads_seen) == 3 and torch.get_num_threads() == threads
+
+
+def test_chunks_side_by_side_share_the_budget(tiny):
+    """A given budget holds every chunk in flight; by default as many decode at once as fit in PARALLEL_BYTES, and
+    the official level-0 decoder (a ~670 MiB chunk) decodes one chunk at a time on every core."""
+    from studio.engine.chunked_decode import PARALLEL_BYTES, _plan_for
+    from studio.engine.configs import OFFICIAL_VQVAE
+
+    max_bytes = 4 * budget(tiny, 0)
+    plan, workers = _plan_for(tiny.cfg, 0, max_bytes, 4, cores=4)
+    assert workers == 4 and workers * plan.chunk_codes * bytes_per_code(plan.geometry, 4) <= max_bytes
+    plan, workers = _plan_for(tiny.cfg, 0, budget(tiny, 0, step=1), 4, cores=4)  # room for one chunk only
+    assert workers == 1 and plan.step == 1
+    plan, workers = _plan_for(OFFICIAL_VQVAE, 0, None, 4, cores=16)
+    assert workers == 1 and plan.chunk_codes * bytes_per_code(plan.geometry, 4) > PARALLEL_BYTES / 2
+    plan, workers = _plan_for(OFFICIAL_VQVAE, 1, None, 4, cores=16)
+    assert workers == 16 and workers * plan.chunk_codes * bytes_per_code(plan.geometry, 4) <= PARALLEL_BYTES
