@@ -51,6 +51,14 @@ class TakeStatus(str, Enum):
 
 
 PLAN_KINDS = ("generate", "continue", "upsample", "regenerate", "join", "wide")
+WIDE_KIND = "wide"  # the plan kind whose two rows are a stereo pair (left, right)
+
+
+def channel_rows(kind: str, candidate: int) -> list[int]:
+    """The rows of a take of plan ``kind`` that ``candidate`` (0-based) sounds as, one per channel: a wide take's two
+    rows (left, right) whichever candidate is chosen, else the candidate alone. Playing, drawing and exporting all
+    follow it."""
+    return [0, 1] if kind == WIDE_KIND else [candidate]
 
 
 @dataclass

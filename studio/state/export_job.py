@@ -21,12 +21,11 @@ from studio import __version__
 from studio.audio.export import ExportError, ExportResult, export_audio
 from studio.audio.lrc import lrc_path, timed_lines, write_lrc
 from studio.audio.mastering import ExportOptions, MasterReport, master
-from studio.engine.takes import Take
+from studio.engine.takes import WIDE_KIND, Take, channel_rows
 
 RECIPE_VERSION = 2  # 2: "candidate" counts from 1 (as shown); no version field: it counted from 0
 AS_RECORDED = ExportOptions(sample_rate=None, bit_depth=16, loudness=None)  # the take's own audio, unchanged
 DRAG_FOLDER = Path(".cache") / "drag"  # inside the project: files rendered for dragging a take out
-WIDE_KIND = "wide"  # the plan kind whose two rows are a stereo pair (left, right)
 
 
 def channels_label(kind: str) -> str:
@@ -34,10 +33,9 @@ def channels_label(kind: str) -> str:
     return "Stereo (wide: two upsamplings)" if kind == WIDE_KIND else "Mono"
 
 
-def channel_rows(take: Take, candidate: int) -> list[int]:
-    """The take's rows an export of ``candidate`` (0-based) writes, one per channel: a wide take's two rows (left,
-    right) whichever candidate is chosen, else the candidate alone."""
-    return [0, 1] if take.record.plan.get("kind") == WIDE_KIND else [candidate]
+def export_rows(take: Take, candidate: int) -> list[int]:
+    """The take's rows an export of ``candidate`` (0-based) writes, one per channel (:func:`channel_rows`)."""
+    return channel_rows(take.record.plan.get("kind", "generate"), candidate)
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def recipe_for(take_dir: "str | Path", candidate: int, level: int, options: Opti
     take = Take.load(take_dir)
     spec = dict(take.record.spec)
     cands = take.record.plan.get("candidates", [])
-    rows = channel_rows(take, candidate)
+    rows = export_rows(take, candidate)
     candidate = rows[0]
     return {
         "recipe_version": RECIPE_VERSION,
@@ -169,7 +167,7 @@ def export_take(take_dir: "str | Path", candidate: int, level: Optional[int], pa
         ExportError: from export_audio (format, folder, permissions), or when the take has no audio at that level.
     """
     take = Take.load(take_dir)
-    rows = channel_rows(take, candidate)
+    rows = export_rows(take, candidate)
     candidate = rows[0]  # a wide take's recipe and lyrics are its left side's
     levels = [level] if level is not None else sorted(range(len(take.record.hop_lengths)))
     chosen_level = next((lv for lv in levels if all(take.audio_path(lv, r).is_file() for r in rows)), None)

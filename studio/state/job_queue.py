@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from studio.engine.takes import PLAN_KINDS
 from studio.workers.sampling_worker import JobRequest
 
-KINDS = ("generate", "continue", "upsample", "regenerate", "join", "wide", "resume")
+KINDS = PLAN_KINDS + ("resume",)  # a new take of one of the plan kinds, or an unfinished take resumed
 RECIPE_FIELDS = ("spec", "parent", "seconds", "candidates", "range_seconds", "at_seconds", "other", "other_candidate",
                  "other_seconds", "folder")  # JobRequest's, as JSON
 

@@ -14,7 +14,7 @@ import soundfile as sf
 
 from studio.engine.events import clock_text
 from studio.engine.spec import token_at
-from studio.engine.takes import DamagedTake, Take, TakeStatus, scan_takes
+from studio.engine.takes import DamagedTake, Take, TakeStatus, channel_rows, scan_takes
 from studio.state import level_mix
 from studio.state.level_mix import LevelSource
 
@@ -137,9 +137,10 @@ class TakeData:
         """What ``candidate`` sounds like, as the player plays it and the waveform draws it: a wide take's two rows
         as (2, samples) left and right (as it exports), whichever side is chosen; else :meth:`candidate_audio`."""
         audio = self.candidate_audio(candidate)
-        if audio is None or self.summary.kind != "wide":
+        rows = channel_rows(self.summary.kind, candidate)
+        if audio is None or len(rows) == 1:
             return audio
-        sides = [self.candidate_audio(row) for row in (0, 1)]
+        sides = [self.candidate_audio(row) for row in rows]
         if all(side is not None and len(side) == len(audio) for side in sides):
             return np.stack(sides)
         return audio
