@@ -178,9 +178,12 @@ def decode_in_chunks(vqvae: VQVAE, codes: "np.ndarray | torch.Tensor", level: in
             for chunk in chunks:
                 decode(chunk)
         else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="decode")
+            try:
                 for _ in pool.map(decode, chunks):  # in order; the first error is raised here
                     pass
+            finally:
+                pool.shutdown(cancel_futures=True)  # after an error (out of memory...) the chunks not begun never start
     finally:
         torch.set_num_threads(before)
     return out

@@ -190,3 +190,24 @@ def test_chunks_side_by_side_share_the_budget(tiny):
     assert workers == 1 and plan.chunk_codes * bytes_per_code(plan.geometry, 4) > PARALLEL_BYTES / 2
     plan, workers = _plan_for(OFFICIAL_VQVAE, 1, None, 4, cores=16)
     assert workers == 16 and workers * plan.chunk_codes * bytes_per_code(plan.geometry, 4) <= PARALLEL_BYTES
+
+
+def test_an_error_in_one_chunk_stops_the_others_and_is_raised(demo):
+    """Out of memory (or any error) in one chunk decoding beside others: the error reaches the caller, as it is, and
+    the process's thread setting is restored."""
+    plan = plan_chunks(demo.cfg, 2)
+    codes = random_codes(demo, 3, 6 * plan.step).numpy()  # 18 chunks
+    threads, calls = torch.get_num_threads(), []
+
+    def fail_on_the_third(module, args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("out of memory in a chunk")
+
+    hook = demo.decoders[2].register_forward_pre_hook(fail_on_the_third)
+    try:
+        with pytest.raises(MemoryError, match="out of memory in a chunk"):
+            decode_in_chunks(demo, codes, 2, cores=2)
+    finally:
+        hook.remove()
+    assert len(calls) >= 3 and torch.get_num_threads() == threads
