@@ -163,8 +163,7 @@ def decode_in_chunks(vqvae: VQVAE, codes: "np.ndarray | torch.Tensor", level: in
     def decode(chunk: tuple[int, Span]) -> None:
         i, span = chunk
         z = codes[i:i + 1, span.start:span.stop].to(param.device)  # (1, chunk)
-        with torch.no_grad():  # per thread
-            audio = vqvae.decode([z], start_level=level)  # (1, chunk * hop)
+        audio = vqvae.decode([z], start_level=level)  # (1, chunk * hop); no_grad in every thread (decode's own)
         kept = audio[0, (span.keep_start - span.start) * hop:(span.keep_stop - span.start) * hop]
         out[i, span.keep_start * hop:span.keep_stop * hop] = kept.float().cpu().numpy()
 

@@ -136,14 +136,11 @@ class TakeData:
     def listening_audio(self, candidate: int) -> Optional[np.ndarray]:
         """What ``candidate`` sounds like, as the player plays it and the waveform draws it: a wide take's two rows
         as (2, samples) left and right (as it exports), whichever side is chosen; else :meth:`candidate_audio`."""
-        audio = self.candidate_audio(candidate)
         rows = channel_rows(self.summary.kind, candidate)
-        if audio is None or len(rows) == 1:
-            return audio
-        sides = [self.candidate_audio(row) for row in rows]
-        if all(side is not None and len(side) == len(audio) for side in sides):
+        sides = [self.candidate_audio(row) for row in rows]  # each row mixed once
+        if len(sides) > 1 and all(side is not None and len(side) == len(sides[0]) for side in sides):
             return np.stack(sides)
-        return audio
+        return sides[rows.index(candidate)] if candidate in rows else self.candidate_audio(candidate)
 
     def sources(self, candidate: int) -> list[LevelSource]:
         """Every level ``candidate`` can be heard at: this take's own audio where its codes were sampled, else an
