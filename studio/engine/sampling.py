@@ -12,7 +12,7 @@ yields its count.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable, Optional, Sequence
 
 import torch
@@ -108,6 +108,8 @@ class WindowDecoder(nn.Module):
         self.net, self.dtype, self.n = net, dtype, n
         device = net.x_emb.weight.device
         self.caches = net.transformer.new_caches(n, dtype, device, enc_len)
+        # what a compiled step of this decoder is specialised on (see step_key)
+        self.graph_key = repr((asdict(prior.cfg), n, str(dtype), x_cond_len, enc_len, device.type))
         self.register_buffer("x_cond", torch.zeros(n, x_cond_len, net.width, device=device), persistent=False)
         self.register_buffer("sos", torch.zeros(n, 1, net.width, device=device), persistent=False)
         self.t = 0  # positions already in the cache (the chunked pass)
@@ -181,6 +183,11 @@ def sample_step(dec: WindowDecoder, prev: torch.Tensor, t: torch.Tensor, gumbel:
     return draw(logits, gumbel, temp, top_k, top_p, allowed_from), logits
 
 
+def step_key(dec: WindowDecoder, prev, t, gumbel, temp, top_k: int, top_p: float, allowed_from: int):
+    """What one compiled graph of ``sample_step`` is specialised on (the tensors' shapes follow from the decoder)."""
+    return (dec.graph_key, top_k, top_p, allowed_from)
+
+
 def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, cond: WindowConditioning,
                        seeds: Sequence[int], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
                        chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,
@@ -198,7 +205,7 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
     with torch.no_grad():
         dec = window_decoder(prior, cond, dtype)
         dec.prime(context, chunk_size)
-    step_fn = step_compile.step_function(sample_step, device, compiled)
+    step_fn = step_compile.step_function(sample_step, device, compiled, key_of=step_key)
     prev = (context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=device)).clone()
     t = torch.tensor(context.shape[1], device=device)
     keys = torch.tensor([int(s) for s in seeds], dtype=torch.long, device=device)

@@ -1,0 +1,72 @@
+"""On the CPU the compiled step is saved whole (dynamo's trace included): a new process loads it without tracing
+the step again and draws the same tokens as the eager step; a stale or damaged file is compiled again."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from studio.engine import step_compile
+from tests.conftest import REPO
+
+# One window of the reference's tiny level-0 upsampler, sampled through the compiled step in a fresh process; it
+# prints the tokens, how many graphs came from disk, and how many graphs dynamo traced.
+SAMPLE = r"""
+import json, sys, torch
+import torch._dynamo.utils as dynamo_utils
+from studio.engine import step_compile
+from studio.engine.sampling import iter_sample_window, run_window
+from tests.sampler.test_cached_logits import _setup
+from pathlib import Path
+torch.set_num_threads(1)
+prior, y, cond, smp = _setup(Path(sys.argv[1]), "upsampler_level_0")
+ctx = torch.from_numpy(smp["primed_prefix"])
+toks = run_window(iter_sample_window(prior, ctx, 12, cond, [3, 4], 0.98, compiled=sys.argv[2] == "1"))[0]
+step = step_compile._compiled.get("cpu")
+print(json.dumps({"tokens": toks.tolist(), "loaded": getattr(step, "loaded", None),
+                  "traced": dynamo_utils.counters["stats"]["unique_graphs"]}))
+"""
+
+
+def _run(fixtures_dir, cache, compiled="1"):
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), TORCHINDUCTOR_CACHE_DIR=str(cache / "inductor"),
+               JUKEBOX_COMPILE="1", PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", SAMPLE, str(fixtures_dir), compiled], env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=1200)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_saved_step_loads_in_a_new_process_without_tracing_and_draws_the_eager_tokens(fixtures_dir, tmp_path):
+    if step_compile.unavailable_reason(torch.device("cpu")):
+        import pytest
+        pytest.skip(step_compile.unavailable_reason(torch.device("cpu")))
+    eager = _run(fixtures_dir, tmp_path, compiled="0")
+    first = _run(fixtures_dir, tmp_path)
+    assert first["loaded"] == 0 and first["traced"] == 1  # compiled here, and saved
+    saved = list((tmp_path / "jukebox-studio" / "compiled" / "steps").glob("*.bin"))
+    assert len(saved) == 1
+    second = _run(fixtures_dir, tmp_path)
+    assert second["loaded"] == 1 and second["traced"] == 0  # taken from disk: dynamo traced nothing
+    assert first["tokens"] == eager["tokens"] == second["tokens"]
+
+    # the saved graph knows the source it was traced from; an edit to any of it makes the file stale
+    with open(saved[0], "rb") as fh:
+        graph = torch.compiler.load_compiled_function(fh)
+    assert step_compile.sources_unchanged(graph)
+    modules = {s.module for s in graph.source_info().inlined_sources}
+    assert {"studio.engine.sampling", "studio.engine.attention", "studio.engine.transformer"} <= modules
+    sources = graph.source_info().inlined_sources
+    edited = next(s for s in sources if s.module == "studio.engine.attention")
+    sources.discard(edited)
+    sources.add(dataclasses.replace(edited, checksum="0" * 64))
+    assert not step_compile.sources_unchanged(graph)
+
+    # a damaged file is compiled again, not trusted, and the tokens stay the same
+    saved[0].write_bytes(b"not a compiled graph")
+    third = _run(fixtures_dir, tmp_path)
+    assert third["loaded"] == 0 and third["traced"] == 1
+    assert third["tokens"] == eager["tokens"]
