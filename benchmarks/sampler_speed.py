@@ -9,6 +9,11 @@ official sizes it needs a GPU.
     python benchmarks/sampler_speed.py --only demo --render 10   # also a whole 10 s demo render, all levels
     python benchmarks/sampler_speed.py --device cuda --official  # GPU: 5b, 5b_lyrics, 1b_lyrics, upsampler
     python benchmarks/sampler_speed.py --root ../base --no-compile   # the same figures for another checkout
+    python benchmarks/sampler_speed.py --only shaped --precision fp32   # the width-512 shapes in float32
+
+``--precision`` (auto, fp32, bf16: a song spec's 'precision') sets the dtype of the width-512 shapes and the official
+sizes through ``cascade.sample_dtype``, as a render samples them (auto: bf16 on GPUs and, on CPUs with native bf16,
+for priors 512 wide); the demo priors keep the device's default. Each line says its "dtype".
 
 ``--root`` imports ``studio`` from another checkout (for before/after comparisons: alternate the two and take
 medians); there the old API is used where this one is missing.
@@ -63,6 +68,20 @@ def _window(prior, ctx, n, cond, batch, dtype, compiled):
                                        chunk_size=sampling.priming_chunk(prior.cfg))
 
 
+DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+def pick_dtype(cfg, device, precision):
+    """The dtype a render samples a prior of ``cfg`` in (``cascade.sample_dtype``); ``precision`` None, or a checkout
+    without that rule (--root): the device's default, bf16 on GPU and float32 on CPU."""
+    from studio.engine import cascade
+
+    rule = getattr(cascade, "sample_dtype", None)
+    if precision is not None and rule is not None and "precision" in inspect.signature(rule).parameters:
+        return rule(device, cfg, precision)
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
 def aten_calls_per_step(prior, batch, device, dtype) -> int:
     """Aten operator calls of one eager decode step (profiler, top-level and nested)."""
     from torch.profiler import ProfilerActivity, profile
@@ -102,8 +121,9 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
     _drain(gen)
     sync(device)
     ms = (time.perf_counter() - t1) / (steps - 1) * 1000
-    out = {"prior": name, "batch": batch, "compiled": bool(compiled), "ms_per_step": round(ms, 3),
-           "prime_tokens": n_prime, "prime_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
+    out = {"prior": name, "dtype": DTYPE_NAMES[dtype], "batch": batch, "compiled": bool(compiled),
+           "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(t1 - t0 - ms / 1000, 4),
+           "prepare_s": round(prepare, 2)}
     if device.type == "cuda":
         out["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return out
@@ -127,8 +147,11 @@ def demo_render(seconds: float, compiled) -> dict:
         for ev in cascade.run_take(take, models):
             if type(ev).__name__ == "JobDone" and ev.error:
                 raise RuntimeError(ev.error)
-        return {"render_seconds": seconds, "candidates": 3, "compiled": compiled,
-                "wall_s": round(time.perf_counter() - t0, 2)}
+        wall = time.perf_counter() - t0
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # the spec's device "auto"
+    dtypes = sorted({DTYPE_NAMES[pick_dtype(models.prior(lv).cfg, device, "auto")] for lv in range(models.levels)})
+    return {"render_seconds": seconds, "dtype": "+".join(dtypes), "candidates": 3, "compiled": compiled,
+            "wall_s": round(wall, 2)}
 
 
 def main() -> int:
@@ -144,13 +167,14 @@ def main() -> int:
     ap.add_argument("--no-compile", action="store_true", help="time the eager step only")
     ap.add_argument("--calls", action="store_true", help="also count aten calls per eager step")
     ap.add_argument("--render", type=float, default=0.0, help="also time a whole demo render of this many seconds")
+    ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                    help="dtype of the width-512 shapes and official sizes, as a spec's 'precision' (default auto)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.root or Path(__file__).resolve().parents[1]).resolve()))
     from studio.engine import official_config
     from studio.engine.speed import random_prior
 
     device = torch.device(args.device)
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     torch.set_num_threads(args.threads)
     modes = [False] if args.no_compile else [False, True]
     if args.render:
@@ -163,7 +187,7 @@ def main() -> int:
         for name, (model, level) in {"upsampler": ("5b", 0), "1b_lyrics": ("1b_lyrics", 2), "5b": ("5b", 2),
                                      "5b_lyrics": ("5b_lyrics", 2)}.items():
             priors[name] = (lambda m=model, lv=level: random_prior(official_config(m, lv), device),
-                            [REFERENCE_BATCH[name]], 0.5 if level < 2 else 0.125)
+                            [REFERENCE_BATCH[name]], 0.5 if level < 2 else 0.125, args.precision)
     else:
         batches = [int(b) for b in args.batches.split(",")]
         if args.only != "shaped":
@@ -171,12 +195,14 @@ def main() -> int:
             ms = ModelSet.named("demo")
             for lv in range(3):
                 priors[f"demo_level_{lv}"] = (lambda lv=lv: ms.prior(lv).to(device), batches,
-                                              0.5 if lv < 2 else 0.125)
+                                              0.5 if lv < 2 else 0.125, None)
         if args.only != "demo":
             for name, cfg in shaped_configs().items():
-                priors[name] = (lambda c=cfg: random_prior(c, device), batches, 0.5 if cfg.level < 2 else 0.125)
-    for name, (make, batches, hop) in priors.items():
+                priors[name] = (lambda c=cfg: random_prior(c, device), batches, 0.5 if cfg.level < 2 else 0.125,
+                                args.precision)
+    for name, (make, batches, hop, precision) in priors.items():
         prior = make()
+        dtype = pick_dtype(prior.cfg, device, precision)
         for batch in batches:
             for compiled in modes:
                 f = time_window(name, prior, batch, device, dtype, args.steps, hop, compiled)

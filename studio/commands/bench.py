@@ -34,11 +34,11 @@ def run(args) -> int:
     except (SpecError, CheckpointError, RuntimeError) as exc:  # RuntimeError: out of device memory
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    dtype = sample_dtype(device)
     top = models.levels - 1
     figs = {}
     for level in range(top, -1, -1):
         prior = priors[level]
+        dtype = sample_dtype(device, prior.cfg, spec.precision)  # as a render of the spec samples this level
         with cpu_threads(device, prior.cfg.width):
             figs[level] = time_prior(f"level_{level}", prior, spec.candidates, device, dtype, args.steps,
                                      spec.hop_fraction[level], compiled=False)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from studio.commands.running import TerminalReporter, add_running_arguments, drive, load_models
 from studio.engine.atomic_files import DiskWriteError
 from studio.engine.checkpoints import CheckpointError
 from studio.engine.labels import LabelTablesNotFound
-from studio.engine.spec import SongSpec, SpecError
+from studio.engine.spec import PRECISIONS, SongSpec, SpecError
 from studio.engine.takes import TakeFolderError, check_new_take_folder
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="song spec, .toml or .json (every key but 'seconds' optional)")
     p.add_argument("--out", required=True, help="new take folder to write (absent or empty)")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="the sampler's dtype, as the spec's 'precision' (default: the spec's, else auto: bf16 on GPUs "
+                        "and for wide priors on CPUs with native bf16, else fp32)")
     add_running_arguments(p)
 
 
@@ -26,6 +30,8 @@ def open_new_take(args):
 
     try:
         spec = SongSpec.from_file(args.spec)
+        if args.precision is not None:  # the command line over the spec file
+            spec = replace(spec, precision=args.precision)
         check_new_take_folder(args.out)  # before the minutes a model takes to load
         models = load_models(spec.model, args.models_dir)
         take = new_take(spec, args.out, models)

@@ -31,6 +31,7 @@ MAX_PATH_CHARS = 4096  # model name or folder, priming file
 MAX_LYRICS_CHARS = 100_000
 MAX_SEED = 2**63 - 1
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")  # the sampler's dtype per prior (cascade.sample_dtype)
 LEVELS = ("all", "top")
 
 _short = reprlib.Repr()
@@ -144,6 +145,7 @@ class SongSpec:
     song_seconds: Optional[float] = None  # total song length the timing signal assumes (>= seconds)
     prime: Optional[PrimeSpec] = None
     device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto (bf16 where it is faster: GPUs, wide priors on CPUs with native bf16) | fp32 | bf16
     chunk_size: Optional[int] = None  # priming chunk (tokens); None = min(context, 2048)
 
     def __post_init__(self):
@@ -194,6 +196,7 @@ class SongSpec:
         if self.prime is not None and self.prime.end is not None and self.prime.end - self.prime.start >= self.seconds:
             raise _fail("prime", asdict(self.prime), f"a clip shorter than the song ({self.seconds:g} s)")
         self.device = _choice("device", self.device, DEVICES)
+        self.precision = _choice("precision", self.precision, PRECISIONS)
         if self.chunk_size is not None:
             self.chunk_size = _whole("chunk_size", self.chunk_size, 1, MAX_CHUNK,
                                      f"a whole number of tokens from 1 to {MAX_CHUNK}, or nothing")

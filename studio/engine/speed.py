@@ -91,17 +91,18 @@ def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction
     return total
 
 
-def measured_rates(models, device, dtype, batches: dict, hop_fraction: list) -> dict:
+def measured_rates(models, device, dtypes: dict, batches: dict, hop_fraction: list) -> dict:
     """(seconds per token, seconds to prime a window) per level on this machine, for a whole-job estimate before a
     job starts, and the eager step's rate that decides whether compiling the step pays. Measured with a few steps of
-    ``iter_sample_window`` once per model set, device and batch, then cached on the model set."""
+    ``iter_sample_window`` in each level's sampling dtype (``dtypes``: level -> dtype) once per model set, device,
+    dtype and batch, then cached on the model set."""
     cache = models.__dict__.setdefault("_measured_rates", {})
     out = {}
     for level, batch in batches.items():
-        key = (str(device), str(dtype), level, int(batch))
+        key = (str(device), str(dtypes[level]), level, int(batch))
         if key not in cache:
             prior = models.prior(level)
-            f = time_prior(f"level_{level}", prior, int(batch), device, dtype, 8, hop_fraction[level],
+            f = time_prior(f"level_{level}", prior, int(batch), device, dtypes[level], 8, hop_fraction[level],
                            compiled=False)
             cache[key] = (f["ms_per_step"] / 1000.0, f["prime_s"])
         out[level] = cache[key]

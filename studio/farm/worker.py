@@ -56,14 +56,14 @@ class EngineWorker:
 
     # -- units ---------------------------------------------------------------------------------------------------
     def _setting(self, spec):
-        """The device, sampling dtype and thread policy of an in-process run of ``spec`` on this worker."""
-        from studio.engine.cascade import cpu_threads, pick_device, sample_dtype
+        """The device and thread policy of an in-process run of ``spec`` on this worker."""
+        from studio.engine.cascade import cpu_threads, pick_device
 
         device = pick_device(spec)
         if self.models.device != device:
             self.models.to(device)
         width = self.models.prior(self.models.levels - 1).cfg.width
-        return device, sample_dtype(device), cpu_threads(device, width)
+        return device, cpu_threads(device, width)
 
     def _info(self, prior, spec):
         key = (prior.cfg.level, spec.artist, spec.genre, spec.lyrics)
@@ -98,6 +98,7 @@ class EngineWorker:
     def sample(self, run_id: str, spec_dict: dict, seed: int, total_length: int, unit, context: np.ndarray,
                upper: Optional[np.ndarray]):
         """(B, n_new) int64 tokens of ``unit`` (a schedule.WindowUnit), CANCELLED, or UnitFailed."""
+        from studio.engine.cascade import sample_dtype
         from studio.engine.sampling import cast_for_sampling
         from studio.engine.spec import SongSpec
         from studio.engine.window_unit import sample_window_rows
@@ -107,8 +108,9 @@ class EngineWorker:
             if run_id in self.stopped:
                 return CANCELLED
             spec = SongSpec.from_dict(spec_dict)
-            device, dtype, threads = self._setting(spec)
+            device, threads = self._setting(spec)
             prior = self.models.prior(unit.level)
+            dtype = sample_dtype(device, prior.cfg, spec.precision)
             with threads:
                 cast_for_sampling(prior, dtype)
                 gen = sample_window_rows(prior, self._info(prior, spec), spec, seed, Window(unit.start, unit.end),
@@ -130,7 +132,7 @@ class EngineWorker:
         from studio.engine.spec import SongSpec
 
         def run():
-            _, _, threads = self._setting(SongSpec.from_dict(spec_dict))
+            _, threads = self._setting(SongSpec.from_dict(spec_dict))
             with threads:
                 return decode_codes(self.models, np.array(codes), level)
 
@@ -140,14 +142,16 @@ class EngineWorker:
         """(matrices, lyrics) of the top level's lyric alignment as the in-process run writes them; None where the
         model has no alignment layer or the song no lyrics; or UnitFailed."""
         from studio.engine.alignment import lyric_alignment
+        from studio.engine.cascade import sample_dtype
         from studio.engine.sampling import cast_for_sampling
         from studio.engine.spec import SongSpec
 
         def run():
             spec = SongSpec.from_dict(spec_dict)
-            _, dtype, threads = self._setting(spec)
+            device, threads = self._setting(spec)
             level = self.models.levels - 1
             prior = self.models.prior(level)
+            dtype = sample_dtype(device, prior.cfg, spec.precision)
             info = self._info(prior, spec)
             if prior.cfg.alignment_layer is None or not info.lyric_tokens:
                 return None

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 BASE = {"seconds": 20.0, "model": "demo", "artist": "Alan Jackson", "genre": "Country", "lyrics": "la la la",
         "candidates": 2, "levels": "top", "temperature": [0.99, 0.99, 0.98], "top_k": 0, "top_p": 0.0, "seed": 7,
         "hop_fraction": [0.5, 0.5, 0.125], "max_batch": [16, 16, 16], "song_seconds": 60.0,
-        "prime": {"file": "clip.wav", "start": 0.5, "end": 2.0}, "device": "cpu", "chunk_size": 512}
+        "prime": {"file": "clip.wav", "start": 0.5, "end": 2.0}, "device": "cpu", "precision": "fp32",
+        "chunk_size": 512}
 # a key whose check compares against another: a bad 'seconds' may be reported on the keys measured against it
 MEASURED_AGAINST = {"seconds": {"song_seconds", "prime"}, "top_k": {"top_p"}, "top_p": {"top_k"}}
 
@@ -70,7 +71,7 @@ def assert_in_documented_ranges(spec: SongSpec) -> None:
                         (spec.lyrics, S.MAX_LYRICS_CHARS)):
         assert isinstance(text, str) and len(text) <= limit
     assert type(spec.candidates) is int and 1 <= spec.candidates <= S.MAX_CANDIDATES
-    assert spec.levels in S.LEVELS and spec.device in S.DEVICES
+    assert spec.levels in S.LEVELS and spec.device in S.DEVICES and spec.precision in S.PRECISIONS
     # None: the model's own sampling defaults (studio/engine/sampling_defaults.py)
     assert spec.temperature is None or len(spec.temperature) == 3 and all(
         type(t) is float and 0 < t <= S.MAX_TEMPERATURE for t in spec.temperature)
@@ -114,7 +115,8 @@ def test_three_hundred_mutated_specs_validate_or_name_their_key():
 @pytest.mark.parametrize("field, value, allowed", [
     ("temperature", "hot", "each in (0, 2]"), ("seed", [1], "a whole number"), ("model", 3, "a model name"),
     ("artist", 5, "text of at most"), ("top_k", 1e9, "a whole number from 0"), ("max_batch", [1], "three whole"),
-    ("device", "tpu", '"auto" or "cpu" or "cuda"'), ("hop_fraction", [0.5, 0.5, 1e-9], "each in [0.0625, 1]"),
+    ("device", "tpu", '"auto" or "cpu" or "cuda"'), ("precision", "fp16", '"auto" or "fp32" or "bf16"'),
+    ("hop_fraction", [0.5, 0.5, 1e-9], "each in [0.0625, 1]"),
     ("candidates", True, "a whole number from 1 to 64"), ("seconds", math.nan, "a positive number"),
     ("prime", {"start": 1}, "a table naming the priming audio 'file'"), ("prime", [1], "a table with 'file'"),
 ])
@@ -123,6 +125,22 @@ def test_message_names_the_key_the_value_and_what_is_allowed(field, value, allow
         SongSpec.from_dict({**BASE, field: value})
     msg = str(err.value)
     assert msg.startswith(f"'{field}' must be") and allowed in msg and repr(value)[:20] in msg
+
+
+def test_precision_round_trips_through_a_take_and_old_specs_load_as_auto(tmp_path):
+    from studio.engine.takes import Take, TakePlan
+
+    spec = SongSpec.from_dict({**BASE, "prime": None, "precision": "bf16"})
+    take = Take.create(tmp_path / "t", spec, TakePlan(candidates=[0]), "tiny", 44100, [8, 32, 128])
+    assert json.loads((take.path / "take.json").read_text())["spec"]["precision"] == "bf16"
+    assert Take.load(take.path).spec == spec
+    old = {k: v for k, v in BASE.items() if k not in ("prime", "precision")}  # a spec from before the field
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert SongSpec.from_file(tmp_path / "old.json").precision == "auto"
+    record = json.loads((take.path / "take.json").read_text())
+    del record["spec"]["precision"]
+    (take.path / "take.json").write_text(json.dumps(record))
+    assert Take.load(take.path).spec.precision == "auto"
 
 
 def test_one_temperature_stands_for_all_three_levels():
@@ -184,6 +202,7 @@ CLI_BAD_SPECS = [
     ("topk.json", json.dumps({"seconds": 3, "top_k": 1e9})),
     ("batch.json", json.dumps({"seconds": 3, "max_batch": [1]})),
     ("device.toml", 'seconds = 3\ndevice = "tpu"\n'),
+    ("precision.toml", 'seconds = 3\nprecision = "fp16"\n'),
     ("hop.json", json.dumps({"seconds": 20, "hop_fraction": [0.5, 0.5, 1e-9]})),
     ("inf.json", '{"seconds": 1e999}'),
 ]

@@ -95,3 +95,14 @@ def test_bench_names_the_bad_number(capsys):
 def test_bench_names_the_fix_for_a_missing_gpu(model_dir, capsys):
     assert main(["bench", str(model_dir), "--device", "cuda"]) == 2
     assert 'none is available; set device to "cpu"' in capsys.readouterr().err
+
+
+def test_render_precision_flag_overrides_the_spec_file(model_dir, tmp_path):
+    spec = {"model": "tiny", "seconds": 0.1, "levels": "top", "precision": "fp32", **SPEC}
+    (tmp_path / "song.json").write_text(json.dumps(spec))
+    base = ["render", str(tmp_path / "song.json"), "--models-dir", str(model_dir.parent), "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "file")]) == 0
+    assert Take.load(tmp_path / "file").spec.precision == "fp32"
+    assert main([*base, "--out", str(tmp_path / "flag"), "--precision", "bf16"]) == 0
+    take = Take.load(tmp_path / "flag")
+    assert take.spec.precision == "bf16" and take.record.status == "done"
