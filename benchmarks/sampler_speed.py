@@ -68,7 +68,7 @@ def _window(prior, ctx, n, cond, batch, dtype, compiled):
                                        chunk_size=sampling.priming_chunk(prior.cfg))
 
 
-DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.int8: "int8"}
 
 
 def pick_dtype(cfg, device, precision):
@@ -167,7 +167,7 @@ def main() -> int:
     ap.add_argument("--no-compile", action="store_true", help="time the eager step only")
     ap.add_argument("--calls", action="store_true", help="also count aten calls per eager step")
     ap.add_argument("--render", type=float, default=0.0, help="also time a whole demo render of this many seconds")
-    ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+    ap.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto",
                     help="dtype of the width-512 shapes and official sizes, as a spec's 'precision' (default auto)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.root or Path(__file__).resolve().parents[1]).resolve()))

@@ -18,8 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="song spec, .toml or .json (every key but 'seconds' optional)")
     p.add_argument("--out", required=True, help="new take folder to write (absent or empty)")
     p.add_argument("--precision", choices=PRECISIONS,
-                   help="the sampler's dtype, as the spec's 'precision' (default: the spec's, else auto: bf16 on GPUs "
-                        "and for wide priors on CPUs with native bf16, else fp32)")
+                   help="the sampler's dtype, as the spec's 'precision' (default: the spec's, else auto: bf16 on GPUs, "
+                        "int8 weights for wide priors on CPUs with native bf16, else fp32)")
     add_running_arguments(p)
 
 

@@ -49,13 +49,17 @@ def pick_device(spec: SongSpec) -> torch.device:
     return torch.device("cpu")
 
 
-# Sampling in bf16 on a CPU pays only for wide priors. Measured on an AMD EPYC Zen 4 core (avx512_bf16, one thread):
-# a (1792x512)@(512x512) matmul takes 4.4 ms in bf16 against 11.6 ms in float32; width-512 priors in bf16
-# (benchmarks/sampler_speed.py --only shaped) primed a 5b-shaped window in 0.55 s instead of 0.98 s and ran the
-# compiled decode step in 4.6 ms instead of 6.1 ms (upsampler-shaped, batch 1). At the demo's width 128 bf16 gained
-# nothing measurable, and the demo and the test fixtures stay float32, exact against the reference's numbers.
-CPU_BF16_MIN_WIDTH = 512
-PRECISION_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # a spec's explicit 'precision'
+# Sampling in reduced precision on a CPU pays only for wide priors. Measured on an AMD EPYC Zen 4 core (avx512_bf16,
+# one thread): a (1792x512)@(512x512) matmul takes 4.4 ms in bf16 against 11.6 ms in float32. Width-512 priors
+# (benchmarks/sampler_speed.py --only shaped) primed a 5b-shaped window in 0.55 s in bf16 instead of 0.98 s. A decode
+# step reads every weight once, so there int8 weights (bf16 activations) gain most: the compiled upsampler-shaped
+# step took 1.9 ms with int8 weights, 4.6 ms in bf16, 6.1 ms in float32 (batch 1). Rounding the weights to int8 moved
+# the demo priors' held-out bits per token by less than 0.003 at every level (5.432 / 3.742 / 3.660 in float32).
+# At the demo's width 128 neither gained anything measurable, and the demo and the test fixtures stay float32,
+# exact against the reference's numbers.
+CPU_REDUCED_MIN_WIDTH = 512
+PRECISION_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.int8}  # torch.int8: int8 weights,
+# bf16 activations (layers.Conv1D.quantize)
 
 
 def cpu_has_native_bf16() -> bool:
@@ -67,15 +71,16 @@ def cpu_has_native_bf16() -> bool:
 
 
 def sample_dtype(device: torch.device, cfg: PriorConfig, precision: str = "auto") -> torch.dtype:
-    """The dtype a prior of config ``cfg`` samples in on ``device``, for a spec's ``precision``: "fp32" or "bf16" as
-    asked; "auto" bf16 on GPUs that support it and, on a CPU with native bf16 matmuls, for priors at least
-    ``CPU_BF16_MIN_WIDTH`` wide; float32 otherwise."""
+    """The dtype a prior of config ``cfg`` samples in on ``device``, for a spec's ``precision``: "fp32", "bf16" or
+    "int8" (``torch.int8``: int8 weights, bf16 activations) as asked; "auto": bf16 on GPUs that support it, int8
+    weights on a CPU with native bf16 matmuls for priors at least ``CPU_REDUCED_MIN_WIDTH`` wide, float32
+    otherwise."""
     if precision != "auto":
         return PRECISION_DTYPES[precision]
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-    if device.type == "cpu" and cfg.width >= CPU_BF16_MIN_WIDTH and cpu_has_native_bf16():
-        return torch.bfloat16
+    if device.type == "cpu" and cfg.width >= CPU_REDUCED_MIN_WIDTH and cpu_has_native_bf16():
+        return torch.int8
     return torch.float32
 
 
@@ -281,8 +286,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
 
     warned = set()
     for level in plan.levels:
-        prior, dtype = models.prior(level), dtypes[level]
-        cast_for_sampling(prior, dtype)
+        dtype = dtypes[level]
+        prior = models.sampling_prior(level, dtype)
         info = prior.resolve_labels(spec.artist, spec.genre, spec.lyrics)
         for msg in info.warnings:
             if msg not in warned:
@@ -378,7 +383,7 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
     """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample against
     the device's free memory (less a margin, ``memory.USABLE_FRACTION``). Raises OutOfMemory, before sampling, if
     none fits."""
-    name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+    name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.int8: "bf16"}[dtype]
     one = memory.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
     per_sample = one.kv_cache + one.activations  # the KV cache as the sampler allocates it
     if device.type == "cuda":

@@ -106,6 +106,16 @@ class ModelSet:
             self._priors[level] = model.to(self.device)
         return self._priors[level]
 
+    def sampling_prior(self, level: int, dtype: torch.dtype) -> JukeboxPrior:
+        """The level's prior cast for sampling in ``dtype``; loaded again from its file where an earlier job
+        rounded its weights to another dtype (bf16 or int8), so every job samples the weights the file holds."""
+        prior = self.prior(level)
+        if prior.needs_reload_for(dtype):
+            del self._priors[level], prior
+            prior = self.prior(level)
+        prior.cast_for_sampling(dtype)
+        return prior
+
     @property
     def sr(self) -> int:
         return self.vqvae.cfg.sr

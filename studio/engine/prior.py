@@ -24,6 +24,12 @@ from .conditioners import LabelConditioner, UpperConditioner
 from .labels import LabelInfo, Labeller, LabelTablesNotFound, find_ids_dir
 from .transformer import AutoregressiveTransformer, Conv1D, LayerNorm
 
+NARROW = (torch.bfloat16, torch.int8)  # sampling casts that round the weights (torch.int8: int8 weights)
+
+
+class NarrowedWeights(RuntimeError):
+    """The prior's weights were rounded for sampling; another dtype needs them loaded again."""
+
 
 class JukeboxPrior(nn.Module):
     def __init__(self, cfg: PriorConfig):
@@ -139,13 +145,26 @@ class JukeboxPrior(nn.Module):
 
     def cast_for_sampling(self, dtype: torch.dtype) -> None:
         """Cast the transformer's projection weights to the sampling dtype, once per dtype rather than on every call
-        (fp16-stored official weights become exact fp32 on CPU, bf16 on GPU)."""
+        (fp16-stored official weights become exact fp32 on CPU, bf16 on GPU); ``torch.int8``: int8 weights with
+        bf16 activations (:meth:`Conv1D.quantize`). A narrowing cast is not undone: weights cast to bf16 or int8
+        raise :class:`NarrowedWeights` for any other dtype, and the prior is loaded again from its file
+        (``ModelSet.sampling_prior``)."""
         if self._sampling_dtype == dtype:
             return
+        if self._sampling_dtype in NARROW:
+            raise NarrowedWeights(f"the level-{self.cfg.level} prior's weights were cast to {self._sampling_dtype}; "
+                                  f"load it again to sample in {dtype}")
         for m in self.prior.modules():
             if isinstance(m, Conv1D):
-                m.to(dtype)
+                if dtype == torch.int8:
+                    m.quantize(torch.bfloat16)
+                else:
+                    m.to(dtype)
         self._sampling_dtype = dtype
+
+    def needs_reload_for(self, dtype: torch.dtype) -> bool:
+        """Whether sampling in ``dtype`` needs the weights as the file holds them (see cast_for_sampling)."""
+        return self._sampling_dtype in NARROW and self._sampling_dtype != dtype
 
     # -- teacher forcing --------------------------------------------------------------------------------------
     def logits(self, z: torch.Tensor, z_cond: Optional[torch.Tensor] = None, y: Optional[torch.Tensor] = None):

@@ -98,6 +98,11 @@ def draw(logits: torch.Tensor, gumbel: torch.Tensor, temp: torch.Tensor, top_k: 
 
 
 # -- the decoder ------------------------------------------------------------------------------------------------
+def activation_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype a sampling dtype computes in: itself, or bf16 for int8 weights (``torch.int8``)."""
+    return torch.bfloat16 if dtype == torch.int8 else dtype
+
+
 class WindowDecoder(nn.Module):
     """A prior's transformer with a KV cache per layer for a window of N sequences, sized once; the conditioning
     of the current window lives in buffers, so one decoder (and one compiled step) serves every window."""
@@ -105,9 +110,11 @@ class WindowDecoder(nn.Module):
     def __init__(self, prior: JukeboxPrior, n: int, dtype: torch.dtype, x_cond_len: int, enc_len: int = 0):
         super().__init__()
         net = prior.prior
-        self.net, self.dtype, self.n = net, dtype, n
+        # the sampling dtype (torch.int8: int8 weights) and the activations' and cache's dtype
+        self.sampling_dtype, self.dtype = dtype, activation_dtype(dtype)
+        self.net, self.n = net, n
         device = net.x_emb.weight.device
-        self.caches = net.transformer.new_caches(n, dtype, device, enc_len)
+        self.caches = net.transformer.new_caches(n, self.dtype, device, enc_len)
         # what a compiled step of this decoder is specialised on (see step_key)
         self.graph_key = repr((asdict(prior.cfg), n, str(dtype), x_cond_len, enc_len, device.type))
         self.register_buffer("x_cond", torch.zeros(n, x_cond_len, net.width, device=device), persistent=False)
@@ -167,7 +174,7 @@ def window_decoder(prior: JukeboxPrior, cond: WindowConditioning, dtype: torch.d
     n = cond.x_cond.shape[0]
     enc_len = cond.encoder_kv.shape[1] if cond.encoder_kv is not None else 0
     dec = _DECODERS.get(prior)
-    if dec is None or (dec.n, dec.dtype, dec.x_cond.shape[1], dec.net) != (n, dtype, cond.x_cond.shape[1],
+    if dec is None or (dec.n, dec.sampling_dtype, dec.x_cond.shape[1], dec.net) != (n, dtype, cond.x_cond.shape[1],
                                                                              prior.prior) \
             or any(c.func == ENC_DEC and c.k.shape[1] != enc_len for c in dec.caches):
         _DECODERS.pop(prior, None)  # free the old caches first

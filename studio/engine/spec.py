@@ -31,7 +31,7 @@ MAX_PATH_CHARS = 4096  # model name or folder, priming file
 MAX_LYRICS_CHARS = 100_000
 MAX_SEED = 2**63 - 1
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16")  # the sampler's dtype per prior (cascade.sample_dtype)
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the sampler's dtype per prior (cascade.sample_dtype)
 LEVELS = ("all", "top")
 
 _short = reprlib.Repr()
@@ -145,7 +145,9 @@ class SongSpec:
     song_seconds: Optional[float] = None  # total song length the timing signal assumes (>= seconds)
     prime: Optional[PrimeSpec] = None
     device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 where it is faster: GPUs, wide priors on CPUs with native bf16) | fp32 | bf16
+    # auto (narrower where it is faster: bf16 on GPUs, int8 weights for wide priors on CPUs with native bf16) | fp32
+    # | bf16 | int8 (int8 weights, bf16 activations); see cascade.sample_dtype
+    precision: str = "auto"
     chunk_size: Optional[int] = None  # priming chunk (tokens); None = min(context, 2048)
 
     def __post_init__(self):

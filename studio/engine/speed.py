@@ -101,7 +101,7 @@ def measured_rates(models, device, dtypes: dict, batches: dict, hop_fraction: li
     for level, batch in batches.items():
         key = (str(device), str(dtypes[level]), level, int(batch))
         if key not in cache:
-            prior = models.prior(level)
+            prior = models.sampling_prior(level, dtypes[level])
             f = time_prior(f"level_{level}", prior, int(batch), device, dtypes[level], 8, hop_fraction[level],
                            compiled=False)
             cache[key] = (f["ms_per_step"] / 1000.0, f["prime_s"])

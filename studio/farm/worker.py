@@ -99,7 +99,6 @@ class EngineWorker:
                upper: Optional[np.ndarray]):
         """(B, n_new) int64 tokens of ``unit`` (a schedule.WindowUnit), CANCELLED, or UnitFailed."""
         from studio.engine.cascade import sample_dtype
-        from studio.engine.sampling import cast_for_sampling
         from studio.engine.spec import SongSpec
         from studio.engine.window_unit import sample_window_rows
         from studio.engine.windows import Window
@@ -112,7 +111,7 @@ class EngineWorker:
             prior = self.models.prior(unit.level)
             dtype = sample_dtype(device, prior.cfg, spec.precision)
             with threads:
-                cast_for_sampling(prior, dtype)
+                prior = self.models.sampling_prior(unit.level, dtype)
                 gen = sample_window_rows(prior, self._info(prior, spec), spec, seed, Window(unit.start, unit.end),
                                          unit.have, np.array(context), None if upper is None else np.array(upper),
                                          unit.candidates, total_length, device, dtype,
@@ -143,7 +142,6 @@ class EngineWorker:
         model has no alignment layer or the song no lyrics; or UnitFailed."""
         from studio.engine.alignment import lyric_alignment
         from studio.engine.cascade import sample_dtype
-        from studio.engine.sampling import cast_for_sampling
         from studio.engine.spec import SongSpec
 
         def run():
@@ -156,7 +154,7 @@ class EngineWorker:
             if prior.cfg.alignment_layer is None or not info.lyric_tokens:
                 return None
             with threads:
-                cast_for_sampling(prior, dtype)
+                prior = self.models.sampling_prior(level, dtype)
                 mats = lyric_alignment(prior, np.maximum(codes, 0), info, total_length, 0, spec.hop_fraction[level])
             return mats, [info.lyrics_clean] * len(mats)
 

@@ -115,7 +115,7 @@ def test_three_hundred_mutated_specs_validate_or_name_their_key():
 @pytest.mark.parametrize("field, value, allowed", [
     ("temperature", "hot", "each in (0, 2]"), ("seed", [1], "a whole number"), ("model", 3, "a model name"),
     ("artist", 5, "text of at most"), ("top_k", 1e9, "a whole number from 0"), ("max_batch", [1], "three whole"),
-    ("device", "tpu", '"auto" or "cpu" or "cuda"'), ("precision", "fp16", '"auto" or "fp32" or "bf16"'),
+    ("device", "tpu", '"auto" or "cpu" or "cuda"'), ("precision", "fp16", '"auto" or "fp32" or "bf16" or "int8"'),
     ("hop_fraction", [0.5, 0.5, 1e-9], "each in [0.0625, 1]"),
     ("candidates", True, "a whole number from 1 to 64"), ("seconds", math.nan, "a positive number"),
     ("prime", {"start": 1}, "a table naming the priming audio 'file'"), ("prime", [1], "a table with 'file'"),

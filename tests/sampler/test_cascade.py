@@ -249,9 +249,9 @@ def test_compiled_take_says_it_prepares_and_equals_the_eager_take(tiny_models, t
         assert np.array_equal(Take.load(compiled.path).codes(level), Take.load(eager.path).codes(level))
 
 
-def test_sample_dtype_is_bf16_only_for_wide_priors_on_cpus_with_native_bf16(monkeypatch):
-    """"auto" on a CPU: bf16 for priors CPU_BF16_MIN_WIDTH wide where the CPU multiplies bf16 natively, else
-    float32 (the demo's width and the fixtures stay exact); "fp32" and "bf16" are taken as asked."""
+def test_sample_dtype_narrows_only_wide_priors_on_cpus_with_native_bf16(monkeypatch):
+    """"auto" on a CPU: int8 weights for priors CPU_REDUCED_MIN_WIDTH wide where the CPU multiplies bf16 natively,
+    else float32 (the demo's width and the fixtures stay exact); "fp32", "bf16" and "int8" are taken as asked."""
     import dataclasses
 
     import torch
@@ -261,13 +261,14 @@ def test_sample_dtype_is_bf16_only_for_wide_priors_on_cpus_with_native_bf16(monk
 
     cpu = torch.device("cpu")
     demo = demo_prior(0)
-    wide = dataclasses.replace(demo, width=cascade.CPU_BF16_MIN_WIDTH)
-    assert demo.width < cascade.CPU_BF16_MIN_WIDTH == 512
+    wide = dataclasses.replace(demo, width=cascade.CPU_REDUCED_MIN_WIDTH)
+    assert demo.width < cascade.CPU_REDUCED_MIN_WIDTH == 512
     monkeypatch.setattr(cascade, "cpu_has_native_bf16", lambda: True)
-    assert cascade.sample_dtype(cpu, wide) == cascade.sample_dtype(cpu, wide, "auto") == torch.bfloat16
+    assert cascade.sample_dtype(cpu, wide) == cascade.sample_dtype(cpu, wide, "auto") == torch.int8
     assert cascade.sample_dtype(cpu, demo, "auto") == torch.float32
     assert cascade.sample_dtype(cpu, wide, "fp32") == torch.float32
     assert cascade.sample_dtype(cpu, demo, "bf16") == torch.bfloat16
+    assert cascade.sample_dtype(cpu, demo, "int8") == torch.int8
     monkeypatch.setattr(cascade, "cpu_has_native_bf16", lambda: False)
     assert cascade.sample_dtype(cpu, wide, "auto") == torch.float32
     assert cascade.sample_dtype(cpu, wide, "bf16") == torch.bfloat16
@@ -280,18 +281,23 @@ def test_sample_dtype_is_bf16_only_for_wide_priors_on_cpus_with_native_bf16(monk
     assert cascade.sample_dtype(cpu, wide, "auto") == torch.float32
 
 
-def test_bf16_render_on_cpu_runs_end_to_end_and_records_its_precision(tiny_models, tmp_path):
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_narrow_render_on_cpu_runs_end_to_end_and_records_its_precision(tiny_models, tmp_path, precision):
     import torch
 
-    spec = SongSpec(seconds=8192 / 44100, precision="bf16", **SPEC)
-    take = new_take(spec, tmp_path / "bf16", tiny_models)
+    spec = SongSpec(seconds=8192 / 44100, precision=precision, **SPEC)
+    take = new_take(spec, tmp_path / precision, tiny_models)
     events = run(take, tiny_models)
     assert not events[-1].error, events[-1].error
     assert [e.level for e in events if isinstance(e, LevelDone)] == [2, 1, 0]
-    assert tiny_models.prior(0).prior.transformer.layers[0].attn.c_attn.w.dtype == torch.bfloat16
+    c_attn = tiny_models.prior(0).prior.transformer.layers[0].attn.c_attn
+    if precision == "bf16":
+        assert c_attn.w.dtype == torch.bfloat16 and c_attn.wq is None
+    else:
+        assert c_attn.wq.dtype == torch.int8 and c_attn.w.numel() == 0  # the float copy is dropped
     back = Take.load(take.path)
-    assert back.record.status == "done" and back.spec.precision == "bf16"
-    assert json.loads((take.path / "take.json").read_text())["spec"]["precision"] == "bf16"
+    assert back.record.status == "done" and back.spec.precision == precision
+    assert json.loads((take.path / "take.json").read_text())["spec"]["precision"] == precision
     for level, n in [(2, 64), (1, 256), (0, 1024)]:
         codes = back.codes(level)
         assert codes.shape == (1, n) and codes.min() >= 0 and codes.max() < 256
