@@ -41,7 +41,7 @@ class Conv1D(nn.Module):
         self.wq = torch.round(w / scale[:, None]).clamp_(-127, 127).to(torch.int8).contiguous()
         self.scale = scale.to(dtype)
         self.b = nn.Parameter(self.b.to(dtype), requires_grad=False)
-        self.w = nn.Parameter(self.w.new_empty(0, dtype=dtype), requires_grad=False)
+        self.w = None  # (an empty tensor in its place would break loading a saved compiled step)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x2 = x.reshape(-1, x.shape[-1])

@@ -110,8 +110,10 @@ class WindowDecoder(nn.Module):
     def __init__(self, prior: JukeboxPrior, n: int, dtype: torch.dtype, x_cond_len: int, enc_len: int = 0):
         super().__init__()
         net = prior.prior
-        # the sampling dtype (torch.int8: int8 weights) and the activations' and cache's dtype
-        self.sampling_dtype, self.dtype = dtype, activation_dtype(dtype)
+        # the activations' and cache's dtype, and the name of the sampling dtype (torch.int8: int8 weights). A name,
+        # not a dtype object: a saved compiled step pickles the decoder's plain attributes as unknown values, and a
+        # dtype object among them would blank every tensor of that dtype in the saved guards.
+        self.dtype, self.sampling_dtype = activation_dtype(dtype), str(dtype)
         self.net, self.n = net, n
         device = net.x_emb.weight.device
         self.caches = net.transformer.new_caches(n, self.dtype, device, enc_len)
@@ -174,8 +176,8 @@ def window_decoder(prior: JukeboxPrior, cond: WindowConditioning, dtype: torch.d
     n = cond.x_cond.shape[0]
     enc_len = cond.encoder_kv.shape[1] if cond.encoder_kv is not None else 0
     dec = _DECODERS.get(prior)
-    if dec is None or (dec.n, dec.sampling_dtype, dec.x_cond.shape[1], dec.net) != (n, dtype, cond.x_cond.shape[1],
-                                                                             prior.prior) \
+    made_for = (n, str(dtype), cond.x_cond.shape[1], prior.prior)
+    if dec is None or (dec.n, dec.sampling_dtype, dec.x_cond.shape[1], dec.net) != made_for \
             or any(c.func == ENC_DEC and c.k.shape[1] != enc_len for c in dec.caches):
         _DECODERS.pop(prior, None)  # free the old caches first
         dec = WindowDecoder(prior, n, dtype, cond.x_cond.shape[1], enc_len)

@@ -145,7 +145,8 @@ def step_function(fn: Callable, device: torch.device, requested: Optional[bool] 
 # A decode step multiplies a few rows (the batch) by each weight matrix. On the CPU, inductor can write such a
 # product as a fused loop instead of calling the BLAS kernel, whose fixed cost per call dominates at these sizes
 # (measured on the demo priors: the compiled step 1.35-1.7x faster). Its pass takes thresholds from module
-# globals read at import, so they are set on the module as well as in the config.
+# globals read at import, so they are set on the module as well as in the config. Saved graphs do not see a change
+# here (it is not in the traced source): raise GRAPH_VERSION with it.
 SMALL_MM_ROWS = 4  # up to this many rows (batch x 1 position): the studio's 3 candidates and 1-candidate tests
 SMALL_MM_COLS = 4096  # the other two dimensions up to this (width 512 and its 4x MLP)
 

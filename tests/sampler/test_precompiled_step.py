@@ -24,17 +24,21 @@ from pathlib import Path
 torch.set_num_threads(1)
 prior, y, cond, smp = _setup(Path(sys.argv[1]), "upsampler_level_0")
 ctx = torch.from_numpy(smp["primed_prefix"])
-toks = run_window(iter_sample_window(prior, ctx, 12, cond, [3, 4], 0.98, compiled=sys.argv[2] == "1"))[0]
+dtype = getattr(torch, sys.argv[3])
+if dtype != torch.float32:
+    prior.cast_for_sampling(dtype)
+toks = run_window(iter_sample_window(prior, ctx, 12, cond, [3, 4], 0.98, compiled=sys.argv[2] == "1",
+                                     dtype=dtype))[0]
 step = step_compile._compiled.get("cpu")
 print(json.dumps({"tokens": toks.tolist(), "loaded": getattr(step, "loaded", None),
                   "traced": dynamo_utils.counters["stats"]["unique_graphs"]}))
 """
 
 
-def _run(fixtures_dir, cache, compiled="1"):
+def _run(fixtures_dir, cache, compiled="1", dtype="float32"):
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), TORCHINDUCTOR_CACHE_DIR=str(cache / "inductor"),
                JUKEBOX_COMPILE="1", PYTHONPATH=str(REPO))
-    out = subprocess.run([sys.executable, "-c", SAMPLE, str(fixtures_dir), compiled], env=env, cwd=REPO,
+    out = subprocess.run([sys.executable, "-c", SAMPLE, str(fixtures_dir), compiled, dtype], env=env, cwd=REPO,
                          capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -70,3 +74,14 @@ def test_saved_step_loads_in_a_new_process_without_tracing_and_draws_the_eager_t
     third = _run(fixtures_dir, tmp_path)
     assert third["loaded"] == 0 and third["traced"] == 1
     assert third["tokens"] == eager["tokens"]
+
+
+def test_saved_int8_step_loads_in_a_new_process(fixtures_dir, tmp_path):
+    """int8 weights and bf16 activations: the saved guards must rebuild tensors of every dtype the step sees."""
+    if step_compile.unavailable_reason(torch.device("cpu")):
+        import pytest
+        pytest.skip(step_compile.unavailable_reason(torch.device("cpu")))
+    first = _run(fixtures_dir, tmp_path, dtype="int8")
+    second = _run(fixtures_dir, tmp_path, dtype="int8")
+    assert first["loaded"] == 0 and second["loaded"] == 1 and second["traced"] == 0
+    assert first["tokens"] == second["tokens"]
