@@ -111,4 +111,12 @@ def report_end(take, end) -> int:
               f"'studio resume {take.path}'.", file=sys.stderr)
         return 1
     print(f"done: {take.path}")
+    if end.compile_deferred:
+        levels = ", ".join(str(lv) for lv in end.compile_deferred)
+        plural = "s" if len(end.compile_deferred) > 1 else ""
+        print(f"note: level{plural} {levels} sampled with the uncompiled step: compiling it the first time would "
+              f"have cost this render more than it saved. Run one render with JUKEBOX_COMPILE=always to compile it "
+              f"(later renders of this model and candidate count then load it); the studio does this in the "
+              f"background.",
+              file=sys.stderr)
     return 0

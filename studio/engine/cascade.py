@@ -175,7 +175,7 @@ def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]
         for fault in faults:
             yield Warning_(str(fault))
         take.set_status(TakeStatus.RUNNING)
-        yield from _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel)
+        deferred = yield from _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel)
         take.set_status(TakeStatus.DONE)
     except Cancelled:
         _record_stop(take, TakeStatus.CANCELLED)
@@ -196,7 +196,7 @@ def _run_take(take: Take, models: ModelSet, cancel: Optional[Callable[[], bool]]
         _record_stop(take, TakeStatus.FAILED, msg)
         yield JobDone(str(take.path), error=msg)
         return
-    yield JobDone(str(take.path))
+    yield JobDone(str(take.path), compile_deferred=tuple(sorted(deferred)))
 
 
 def prepare_take(take: Take, models: ModelSet) -> tuple[int, list]:
@@ -284,7 +284,7 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             rem[lv] = left(lv, windows[lv][start:])
         return rem
 
-    warned = set()
+    warned, deferred = set(), set()
     for level in plan.levels:
         dtype = dtypes[level]
         prior = models.sampling_prior(level, dtype)
@@ -301,6 +301,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
                                          spec.top_p)
             compiled = step_compile.pays(device, sig, left(level, todo[level]) * n_batches[level], rates[level][0])
+            if not compiled and not step_compile.is_warm(sig):
+                deferred.add(level)  # worth compiling for the next job, out of this one's way (warm_up.py)
             wait = step_compile.expected_compile_s(device, sig)
             if compiled and wait:
                 yield Preparing(level, f"preparing the sampler for level {level} (compiling its step, about "
@@ -339,6 +341,7 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             mats = lyric_alignment(prior, np.maximum(codes, 0), info, total_length, 0, spec.hop_fraction[level])
             take.write_alignment(mats, [info.lyrics_clean] * len(mats))
             yield AlignmentReady(tuple(mats), tuple([info.lyrics_clean] * len(mats)))
+    return deferred
 
 
 def _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper, info, total_length, device,

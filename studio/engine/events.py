@@ -114,6 +114,9 @@ class JobDone:
     take_dir: str
     cancelled: bool = False
     error: Optional[str] = None
+    # levels that ran uncompiled because compiling their step the first time would have cost this job more than it
+    # saved; compiled in the background afterwards (warm_up.py), the next job runs them compiled
+    compile_deferred: tuple = ()
 
 
 Event = (JobPlanned | Progress | WindowDone | LevelDone | AlignmentReady | Warning_ | Preparing | UnitStarted

@@ -41,7 +41,13 @@ def set_enabled(flag: Optional[bool]) -> None:
 def enabled() -> bool:
     if _setting is not None:
         return _setting
-    return os.environ.get("JUKEBOX_COMPILE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return not off_here()
+
+
+def off_here() -> bool:
+    """``JUKEBOX_COMPILE=0``: this machine compiles nothing unasked (the default where no setting is given, and no
+    steps are compiled in the background after a job; see warm_up.py). The test suite sets it."""
+    return os.environ.get("JUKEBOX_COMPILE", "1").strip().lower() in ("0", "false", "no", "off")
 
 
 def forced() -> bool:
@@ -69,12 +75,13 @@ def wanted(device: torch.device, requested: Optional[bool] = None) -> bool:
     return bool(want) and unavailable_reason(device) is None and not _failed.get(device.type)
 
 
-# Measured with benchmarks/sampler_speed.py on the 2-core CI-class machine (demo priors, batch 1 and 3): compiling
-# a step took 17-75 s with an empty cache, and 0.7-3.6 s with it warm (the first graph of a process pays ~3 s of
-# compiler start-up); the compiled step was 3.1-4.5x faster at demo size, 1.5x at width 512 (where reading the
-# weights bounds a step). A GPU step (CUDA graph) gains more. Compiling runs only when the steps it speeds up save
-# more than it costs.
-COMPILE_S = {("cpu", False): 75.0, ("cpu", True): 1.5, ("cuda", False): 90.0, ("cuda", True): 15.0}
+# Measured with benchmarks/sampler_speed.py on the 2-core CI-class machine (demo priors, batch 1 and 3, the other
+# core busy): compiling a step ahead of time (_Precompiled) took 7-23 s a graph with an empty cache (width 512:
+# 15-30 s), and 0.7-3.6 s with it warm (the first graph of a process pays ~3 s of compiler start-up); the compiled
+# step was 3-4.5x faster at demo size, 3-4x at width 512 with int8 weights. A GPU step (CUDA graph) gains more.
+# Compiling runs only when the steps it speeds up save more than it costs; a job that skips a cold compile has it
+# done in the background afterwards (warm_up.py).
+COMPILE_S = {("cpu", False): 30.0, ("cpu", True): 1.5, ("cuda", False): 90.0, ("cuda", True): 15.0}
 SPEEDUP = {"cpu": 3.0, "cuda": 4.0}
 _ran_here: set = set()
 GRAPH_VERSION = 2  # raised when the step's code changes, so warm markers of the old graphs stop counting
@@ -229,7 +236,9 @@ def _compile_graph(fn: Callable, path: Path, args: tuple):
     graph = torch.compile(fn, fullgraph=True, dynamic=False).aot_compile((args, {}))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        graph.save_compiled_function(str(path))
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole or absent: another process may be loading it
+        graph.save_compiled_function(str(part))
+        os.replace(part, path)
     except OSError:
         pass  # a read-only or full cache: this process still runs the graph; the next compiles it again
     return graph

@@ -158,7 +158,8 @@ def build_menus(w) -> dict:
     m.addSeparator()
     a["compile"] = _action(w, m, "Compile the Sampler's &Step", w.session.set_compile_step, checkable=True,
                            tip="Compile the decode step where a job is long enough to gain from it (the first "
-                               "compile of a model takes about a minute; later ones load from the cache)")
+                               "compile of a model takes a minute or so; later ones load from the cache). A "
+                               "shorter job's steps are compiled in the background after it, for the next job")
     a["compile"].setChecked(w.session.compile_step)
     w.shortcut_guard = ShortcutGuard(w, [a[name] for name in WORK_ACTIONS], a["play"])
     return a

@@ -79,6 +79,7 @@ class SamplerServer:
         self.send, self.cancel = send, cancel
         self.progress_interval, self.preview_interval = progress_interval, preview_interval
         self.models = None
+        self.warming = None  # the process compiling a finished job's steps in the background (warm_up.py)
 
     def load(self, source, quiet: bool = False) -> None:
         """``source``: a model name ("demo"), a folder path, or a ModelSet recipe (unloaded ModelSet, tests)."""
@@ -106,7 +107,7 @@ class SamplerServer:
     def run(self, request: JobRequest) -> None:
         from studio.engine import step_compile
         from studio.engine.cascade import run_take
-        from studio.engine.events import Progress, WindowDone
+        from studio.engine.events import JobDone, Progress, WindowDone
 
         if self.models is None:
             self.send(JobFailed("No model is loaded: choose a model (Models > Choose model folder...) first."))
@@ -149,6 +150,20 @@ class SamplerServer:
                 self._maybe_preview(take, event, last_preview)
             else:
                 self.send(event)
+                if isinstance(event, JobDone) and event.compile_deferred and request.farm is None \
+                        and step_compile.enabled() and not step_compile.off_here():
+                    self._warm_later(take)
+
+    def _warm_later(self, take) -> None:
+        """Compile the steps the job ran uncompiled in a background process (``warm_up``), one at a time."""
+        from studio.engine import warm_up
+
+        if self.warming is not None and self.warming.poll() is None:
+            return  # still warming an earlier job's steps: this job's are compiled after its next run
+        try:
+            self.warming = warm_up.start(self.models, take.spec, len(take.plan.candidates))
+        except OSError:
+            self.warming = None  # no process to spare: the next job decides again, as this one did
 
     def label_map(self) -> None:
         """Send the loaded model's artist and genre map (computed the first time, then read from the cache)."""

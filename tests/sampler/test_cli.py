@@ -106,3 +106,24 @@ def test_render_precision_flag_overrides_the_spec_file(model_dir, tmp_path):
     assert main([*base, "--out", str(tmp_path / "flag"), "--precision", "bf16"]) == 0
     take = Take.load(tmp_path / "flag")
     assert take.spec.precision == "bf16" and take.record.status == "done"
+
+
+def test_render_too_short_to_compile_says_how_to_compile_once(model_dir, tmp_path, capsys, monkeypatch):
+    from studio.engine import step_compile
+
+    if step_compile.unavailable_reason(torch.device("cpu")):
+        pytest.skip(step_compile.unavailable_reason(torch.device("cpu")))
+    monkeypatch.setattr(step_compile, "_setting", None)  # --no-compile below sets it: put back after the test
+    monkeypatch.setenv("JUKEBOX_COMPILE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # nothing compiled on this "machine" yet
+    spec = {"model": "tiny", "seconds": TINY_SECONDS, "candidates": 2, "levels": "top", **SPEC}
+    (tmp_path / "song.json").write_text(json.dumps(spec))
+    rc = main(["render", str(tmp_path / "song.json"), "--out", str(tmp_path / "t"), "--models-dir",
+               str(model_dir.parent), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "note: level 2 sampled with the uncompiled step" in err and "JUKEBOX_COMPILE=always" in err
+    assert not (tmp_path / "cache" / "jukebox-studio" / "compiled" / "steps").exists()  # the render compiled nothing
+    rc = main(["render", str(tmp_path / "song.json"), "--out", str(tmp_path / "u"), "--models-dir",
+               str(model_dir.parent), "--quiet", "--no-compile"])
+    assert rc == 0 and "note:" not in capsys.readouterr().err  # asked for no compiling: nothing to say
