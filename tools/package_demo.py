@@ -1,10 +1,12 @@
 """Assemble models/demo from training run folders and write its manifest.json (sizes and sha256 of every file).
 
     python tools/package_demo.py --vqvae RUN_VQ --priors RUN_P0 RUN_P1 RUN_P2 [--dest models/demo]
+    python tools/package_demo.py --replace LEVEL RUN [--dest models/demo]
     python tools/package_demo.py --manifest-only [--dest models/demo]
 
 Each run folder is what ``studio train`` writes (``RUN/model/...``). The priors' ``ids`` tables must agree (they are
-built from the same data); the top prior's are copied.
+built from the same data); the top prior's are copied. ``--replace`` puts one prior of a run into the folder (a
+prior trained further on more data): the run's tables must extend the folder's, every name keeping its id.
 """
 
 from __future__ import annotations
@@ -40,16 +42,40 @@ def write_manifest(dest: Path, sr: int) -> dict:
     return manifest
 
 
+def extends(old: Path, new: Path) -> bool:
+    """Whether the table ``new`` holds every line of ``old``, in order, at its start (names keep their ids)."""
+    before, after = old.read_text().splitlines(), new.read_text().splitlines()
+    return after[:len(before)] == before
+
+
+def replace_prior(dest: Path, level: int, run: Path) -> int:
+    ids = run / "model" / "ids"
+    for name in ("v2_artist_ids.txt", "v2_genre_ids.txt"):
+        if not extends(dest / "ids" / name, ids / name):
+            print(f"{ids / name} does not extend {dest / 'ids' / name}: a name would change its id for the other "
+                  f"priors; train from the folder's tables (studio train --init {dest})", file=sys.stderr)
+            return 2
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(run / "model" / f"prior_level_{level}{suffix}", dest / f"prior_level_{level}{suffix}")
+    shutil.copytree(ids, dest / "ids", dirs_exist_ok=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vqvae", help="VQ-VAE run folder")
     ap.add_argument("--priors", nargs=3, metavar=("L0", "L1", "L2"), help="prior run folders, levels 0 1 2")
     ap.add_argument("--dest", default=str(ROOT / "models" / "demo"))
+    ap.add_argument("--replace", nargs=2, metavar=("LEVEL", "RUN"),
+                    help="put one prior of a run into DEST (its tables extend DEST's)")
     ap.add_argument("--manifest-only", action="store_true")
     args = ap.parse_args(argv)
     dest = Path(args.dest)
     dest.mkdir(parents=True, exist_ok=True)
-    if not args.manifest_only:
+    if args.replace:
+        if replace_prior(dest, int(args.replace[0]), Path(args.replace[1])):
+            return 2
+    elif not args.manifest_only:
         if not args.vqvae or not args.priors:
             ap.error("give --vqvae and --priors (or --manifest-only)")
         for suffix in (".safetensors", ".json"):
