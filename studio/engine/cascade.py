@@ -26,7 +26,7 @@ from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Prep
 from .loudness import set_loudness
 from .modelset import ModelSet
 from .priming import prime_codes
-from .sampling import PRIMING_CHUNK, Cancelled, cast_for_sampling, iter_sample_window, priming_chunk  # noqa: F401
+from .sampling import Cancelled, activation_dtype, priming_chunk
 from .spec import SongSpec, SpecError, song_lengths, token_at
 from .speed import measured_rates
 from .take_check import check_take, repair
@@ -386,7 +386,7 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
     """How many candidates fit at once beside the loaded weights: the KV cache and activations per sample against
     the device's free memory (less a margin, ``memory.USABLE_FRACTION``). Raises OutOfMemory, before sampling, if
     none fits."""
-    name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.int8: "bf16"}[dtype]
+    name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[activation_dtype(dtype)]
     one = memory.estimate(prior.cfg, 1, name, priming_chunk(prior.cfg, chunk_size), vqvae=None)
     per_sample = one.kv_cache + one.activations  # the KV cache as the sampler allocates it
     if device.type == "cuda":

@@ -12,8 +12,8 @@ length). It ends with the process that started it.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -35,15 +35,13 @@ def warm_spec(spec, candidates: int):
 def start(models, spec, candidates: int) -> subprocess.Popen:
     """Start warming the steps of ``spec``'s levels in a background process; returns it (already started). A
     process of its own, not a multiprocessing child: the sampler process that calls this is a daemon."""
-    job = {"models": {"name": models.name, "vqvae": str(models.vqvae_path),
-                      "priors": {str(k): str(v) for k, v in models.prior_paths.items()},
-                      "ids_dir": str(models.ids_dir) if models.ids_dir else None},
-           "spec": warm_spec(spec, candidates).to_dict(), "parent": os.getpid(), "nice": NICENESS}
+    # the model set pickles as its recipe (paths, name, device), as it does for the sampler process itself
+    job = {"models": models, "spec": warm_spec(spec, candidates), "parent": os.getpid(), "nice": NICENESS}
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen([sys.executable, "-m", "studio.engine.warm_up"], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
-    proc.stdin.write(json.dumps(job).encode())
+    proc.stdin.write(pickle.dumps(job))
     proc.stdin.close()
     return proc
 
@@ -66,16 +64,13 @@ def warm(job: dict) -> None:
     os.environ["JUKEBOX_COMPILE"] = "always"
     from .cascade import run_take
     from .jobs import new_take
-    from .modelset import ModelSet
-    from .spec import SongSpec
 
-    m = job["models"]
-    models = ModelSet(m["vqvae"], m["priors"], m["name"], m["ids_dir"])
+    models = job["models"]
     with tempfile.TemporaryDirectory(prefix="jukebox-warm-") as tmp:
-        take = new_take(SongSpec.from_dict(job["spec"]), Path(tmp) / "take", models)
+        take = new_take(job["spec"], Path(tmp) / "take", models)
         for _ in run_take(take, models):
             pass
 
 
 if __name__ == "__main__":
-    warm(json.loads(sys.stdin.read()))
+    warm(pickle.loads(sys.stdin.buffer.read()))  # written by start() in the process that started this one

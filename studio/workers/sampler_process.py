@@ -151,7 +151,7 @@ class SamplerServer:
             else:
                 self.send(event)
                 if isinstance(event, JobDone) and event.compile_deferred and request.farm is None \
-                        and step_compile.enabled() and not step_compile.off_here():
+                        and not step_compile.off_here():  # deferred levels: the step was wanted, compiling on
                     self._warm_later(take)
 
     def _warm_later(self, take) -> None:
