@@ -72,8 +72,15 @@ class KVCache(nn.Module):
             lo = max(t0, t1 - self.k.shape[1])
         elif self.func == PRIME:
             hi = min(t1, self.prime_len)
-        if hi > lo:
-            self.write(torch.arange(lo, hi, device=k.device), k[:, lo - t0:hi - t0], v[:, lo - t0:hi - t0])
+        if hi <= lo:
+            return
+        k, v = k[:, lo - t0:hi - t0], v[:, lo - t0:hi - t0]
+        s0 = int(self.slot(torch.tensor(lo)))
+        if self.func != COLUMN and s0 + hi - lo <= self.k.shape[1]:  # the slots run in order: one slice copy
+            self.k[:, s0:s0 + hi - lo] = k
+            self.v[:, s0:s0 + hi - lo] = v
+        else:
+            self.write(torch.arange(lo, hi, device=k.device), k, v)
 
     def read(self, lo: int, hi: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Keys/values (N, hi - lo, S) of positions lo..hi-1, all still held."""
@@ -220,12 +227,20 @@ class FactoredAttention(nn.Module):
         if cache is not None:
             old_k, old_v = cache.read(lo, min(pos, self.prime_len) if self.func == PRIME else pos)
             cache.write_span(pos, k, v)
-            k, v = torch.cat([old_k, k], 1), torch.cat([old_v, v], 1)
+            if old_k.shape[1]:
+                k, v = torch.cat([old_k, k], 1), torch.cat([old_v, v], 1)
         elif lo:
             raise ValueError("a pass that does not start at 0 needs the cache of the positions before it")
         if self.func == PRIME:
             k, v = k[:, :max(0, min(t1, self.prime_len) - lo)], v[:, :max(0, min(t1, self.prime_len) - lo)]
         return self.c_proj(self._blocks(q, k, v, pos, lo))
+
+    def store(self, x: torch.Tensor, pos: int, cache: KVCache) -> None:
+        """Only write the keys/values of positions ``pos..pos+L-1`` (N, L, W) to ``cache``: priming the last layer,
+        whose outputs nothing reads."""
+        if self.func != ENC_DEC:  # (an encoder-decoder layer's keys are the lyrics', set once per window)
+            _, k, v = self.c_attn(x).chunk(3, dim=-1)
+            cache.write_span(pos, k, v)
 
     def _first_key(self, t0: int) -> int:
         """The earliest position a query at ``t0`` or later can see."""

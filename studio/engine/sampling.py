@@ -53,17 +53,21 @@ def gumbel_noise(keys: torch.Tensor, t0: int, steps: int, n_classes: int) -> tor
 
     The same key, position and class give the same number on any device, in any batch.
     """
+    return gumbel_at(keys, torch.arange(t0, t0 + steps, device=keys.device), n_classes)
+
+
+def gumbel_at(keys: torch.Tensor, pos: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """The noise of :func:`gumbel_noise` at positions ``pos`` (S,) long tensor: (N, S, V)."""
     lo, hi = keys & _M32, (keys >> 32) & _M32
-    pos = torch.arange(t0, t0 + steps, device=keys.device)
-    row = _mix32(_mix32(_mix32(lo) ^ hi)[:, None] ^ pos)  # (N, steps)
+    row = _mix32(_mix32(_mix32(lo) ^ hi)[:, None] ^ pos)  # (N, S)
     row2 = _mix32(row ^ 0x5BD1E995)
     cls = torch.arange(n_classes, device=keys.device)
-    x = _mix32(_mix32(row[..., None] ^ cls) ^ row2[..., None])  # (N, steps, V)
+    x = _mix32(_mix32(row[..., None] ^ cls) ^ row2[..., None])  # (N, S, V)
     u = ((x >> 8).to(torch.float32) + 0.5) * (1.0 / 2**24)  # in (0, 1)
     return -torch.log(-torch.log(u))
 
 
-NOISE_BLOCK = 64  # steps of noise made at a time
+NOISE_BLOCK = 64  # steps of noise the eager step's loop makes at a time (the compiled step makes its own)
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 0.0) -> torch.Tensor:
@@ -140,25 +144,17 @@ class WindowDecoder(nn.Module):
         return self.net.head(h.float() if self.dtype != torch.float32 else h, xc)
 
     @torch.no_grad()
-    def forward(self, prev_tokens: torch.Tensor) -> torch.Tensor:
-        """Positions t..t+L-1 given the tokens before each (N, L); returns logits (N, L, V) and advances t."""
-        t0, length = self.t, prev_tokens.shape[1]
-        xc = self.x_cond if self.x_cond.shape[1] == 1 else self.x_cond[:, t0:t0 + length]
-        h = self.net.embed(prev_tokens, t0, xc, self.sos).to(self.dtype)
-        h = self.net.transformer(h, None, t0, self.caches)
-        self.t += length
-        return self._head(h, xc)
-
-    def prime(self, tokens: torch.Tensor, chunk_size: Optional[int] = None) -> Optional[torch.Tensor]:
-        """Push known tokens (N, P) into the cache (in chunks to bound memory); returns the last logits."""
+    def prime(self, tokens: torch.Tensor, chunk_size: Optional[int] = None) -> None:
+        """Push known tokens (N, P) into the cache, in chunks to bound memory (keys and values only: no logits)."""
         if tokens.shape[1] == 0:
-            return None
+            return
         prev = torch.cat([tokens[:, :1], tokens[:, :-1]], dim=1)  # position 0's input is replaced by the start
         chunk = chunk_size or tokens.shape[1]
-        out = None
         for i in range(0, tokens.shape[1], chunk):
-            out = self.forward(prev[:, i:i + chunk])
-        return out
+            t0, part = self.t, prev[:, i:i + chunk]
+            xc = self.x_cond if self.x_cond.shape[1] == 1 else self.x_cond[:, t0:t0 + part.shape[1]]
+            self.net.transformer.fill(self.net.embed(part, t0, xc, self.sos).to(self.dtype), t0, self.caches)
+            self.t += part.shape[1]
 
     def step(self, prev: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Logits (N, V) at position ``t`` (0-dim device tensor) given the token before it (N, 1). Fixed shapes."""
@@ -192,8 +188,17 @@ def sample_step(dec: WindowDecoder, prev: torch.Tensor, t: torch.Tensor, gumbel:
     return draw(logits, gumbel, temp, top_k, top_p, allowed_from), logits
 
 
-def step_key(dec: WindowDecoder, prev, t, gumbel, temp, top_k: int, top_p: float, allowed_from: int):
-    """What one compiled graph of ``sample_step`` is specialised on (the tensors' shapes follow from the decoder)."""
+def sample_step_keyed(dec: WindowDecoder, prev: torch.Tensor, t: torch.Tensor, keys: torch.Tensor,
+                      temp: torch.Tensor, top_k: int, top_p: float, allowed_from: int):
+    """:func:`sample_step` making its own noise from the stream keys (N,): the compiled step, where the hash fuses
+    into the draw; eager, the loop makes a block of steps' noise at a time instead (fewer, larger operations)."""
+    gumbel = gumbel_at(keys, t.view(1), dec.net.bins)[:, 0]
+    return sample_step(dec, prev, t, gumbel, temp, top_k, top_p, allowed_from)
+
+
+def step_key(dec: WindowDecoder, prev, t, keys, temp, top_k: int, top_p: float, allowed_from: int):
+    """What one compiled graph of ``sample_step_keyed`` is specialised on (the tensors' shapes follow from the
+    decoder)."""
     return (dec.graph_key, top_k, top_p, allowed_from)
 
 
@@ -214,7 +219,8 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
     with torch.no_grad():
         dec = window_decoder(prior, cond, dtype)
         dec.prime(context, chunk_size)
-    step_fn = step_compile.step_function(sample_step, device, compiled, key_of=step_key)
+    step_fn = step_compile.step_function(sample_step_keyed, device, compiled, key_of=step_key)
+    block_noise = step_fn is sample_step_keyed  # eager: noise a block of steps at a time
     prev = (context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=device)).clone()
     t = torch.tensor(context.shape[1], device=device)
     keys = torch.tensor([int(s) for s in seeds], dtype=torch.long, device=device)
@@ -227,10 +233,13 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
         if cancel is not None and cancel():
             raise Cancelled()
         with torch.no_grad():
-            if step % NOISE_BLOCK == 0:
-                noise = gumbel_noise(keys, context.shape[1] + step, NOISE_BLOCK, n_classes)
-            tok, logits = step_fn(dec, prev, t, noise[:, step % NOISE_BLOCK], temp_t, int(top_k), float(top_p),
-                                  allowed_from)
+            if not block_noise:
+                tok, logits = step_fn(dec, prev, t, keys, temp_t, int(top_k), float(top_p), allowed_from)
+            else:
+                if step % NOISE_BLOCK == 0:
+                    noise = gumbel_noise(keys, context.shape[1] + step, NOISE_BLOCK, n_classes)
+                tok, logits = sample_step(dec, prev, t, noise[:, step % NOISE_BLOCK], temp_t, int(top_k),
+                                          float(top_p), allowed_from)
             out[:, step] = tok
             prev.copy_(tok[:, None])
             t += 1

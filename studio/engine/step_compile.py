@@ -1,6 +1,6 @@
 """Compiling the decode step: ``torch.compile(fullgraph=True)`` where it pays, with its cache kept on disk.
 
-The step (``sampling.sample_step``) has fixed shapes, so it compiles to one graph per prior and batch. On a GPU
+The step (``sampling.sample_step_keyed``) has fixed shapes, so it compiles to one graph per prior and batch. On a GPU
 the compiled step runs as a CUDA graph (mode ``reduce-overhead``). On the CPU, inductor writes C++ and needs a C++
 compiler, so without one the eager step runs; there each graph is compiled ahead of time and kept on disk whole,
 dynamo's trace included, so a later process loads it rather than tracing the step again (see
@@ -84,7 +84,7 @@ def wanted(device: torch.device, requested: Optional[bool] = None) -> bool:
 COMPILE_S = {("cpu", False): 30.0, ("cpu", True): 1.5, ("cuda", False): 90.0, ("cuda", True): 15.0}
 SPEEDUP = {"cpu": 3.0, "cuda": 4.0}
 _ran_here: set = set()
-GRAPH_VERSION = 2  # raised when the step's code changes, so warm markers of the old graphs stop counting
+GRAPH_VERSION = 3  # raised when the step's code changes, so warm markers of the old graphs stop counting
 
 
 def signature(*parts) -> str:
@@ -139,11 +139,11 @@ def step_function(fn: Callable, device: torch.device, requested: Optional[bool] 
     kind = device.type
     if kind not in _compiled:
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir()))
-        if kind == "cpu":
-            _decompose_small_matmuls()
         if kind == "cpu" and key_of is not None:
             _compiled[kind] = _Precompiled(fn, key_of, kind)
         else:
+            if kind == "cpu":
+                _decompose_small_matmuls()
             mode = "reduce-overhead" if kind == "cuda" else None
             _compiled[kind] = _Guarded(torch.compile(fn, fullgraph=True, dynamic=False, mode=mode), fn, kind)
     return _compiled[kind]
@@ -151,10 +151,12 @@ def step_function(fn: Callable, device: torch.device, requested: Optional[bool] 
 
 # A decode step multiplies a few rows (the batch) by each weight matrix. On the CPU, inductor can write such a
 # product as a fused loop instead of calling the BLAS kernel, whose fixed cost per call dominates at these sizes
-# (measured on the demo priors: the compiled step 1.35-1.7x faster). Its pass takes thresholds from module
+# (measured on the demo priors: the compiled step 1.35-1.7x faster). With three rows the fused loop, one
+# accumulator per 16 outputs, waits on its own additions; BLAS was faster there (Xeon, demo b3: 0.35 / 0.35 / 0.82
+# against 0.41 / 0.40 / 0.98 ms at levels 0 / 1 / 2). Its pass takes thresholds from module
 # globals read at import, so they are set on the module as well as in the config. Saved graphs do not see a change
 # here (it is not in the traced source): raise GRAPH_VERSION with it.
-SMALL_MM_ROWS = 4  # up to this many rows (batch x 1 position): the studio's 3 candidates and 1-candidate tests
+SMALL_MM_ROWS = 1  # up to this many rows (batch x 1 position): one candidate; 3 candidates ran faster on BLAS
 SMALL_MM_COLS = 4096  # the other two dimensions up to this (width 512 and its 4x MLP)
 
 
@@ -225,15 +227,26 @@ def sources_unchanged(graph) -> bool:
 def _load_graph(path: Path, args: tuple):
     """The saved graph for ``args``, or None when there is none or it is stale, damaged or for other inputs."""
     try:
+        if not path.exists():
+            return None
+        _trust_probed_isas()
         with open(path, "rb") as fh:
             graph = torch.compiler.load_compiled_function(fh)
+        _remember_probed_isas()
         return graph if sources_unchanged(graph) and graph.guard_check(*args) else None
     except Exception:  # noqa: BLE001 - missing, damaged, or from another torch: compiled again
         return None
 
 
 def _compile_graph(fn: Callable, path: Path, args: tuple):
-    graph = torch.compile(fn, fullgraph=True, dynamic=False).aot_compile((args, {}))
+    _decompose_small_matmuls()  # a compiler pass: imported here, so that a process that only loads graphs skips it
+    from torch._inductor import config
+
+    # the step's inputs are fixed-shape buffers whose guards are checked once per decoder (see _Precompiled): the
+    # wrapper's per-call checks of every input's size and stride (~230 a demo top-prior step) cost 5-7 % of a step
+    with config.patch(size_asserts=False):
+        graph = torch.compile(fn, fullgraph=True, dynamic=False).aot_compile((args, {}))
+    _remember_probed_isas()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole or absent: another process may be loading it
@@ -242,6 +255,50 @@ def _compile_graph(fn: Callable, path: Path, args: tuple):
     except OSError:
         pass  # a read-only or full cache: this process still runs the graph; the next compiles it again
     return graph
+
+
+# Loading a graph's kernels, inductor first checks which of the CPU's vector instruction sets its compiler can
+# build and load, by compiling a probe for each and loading it in a new Python process: 1.15 s of the 2.0 s a new
+# process took to load its first graph (measured, demo top prior). The answer only changes with the machine, the
+# compiler or torch, so the first compile here writes it down, and later processes trust the CPU's flags
+# (inductor's ``cpp.vec_isa_ok``) when they name the same instruction sets the probes passed.
+def _isa_file() -> Path:
+    compiler = next(filter(None, map(shutil.which, (os.environ.get("CXX", "g++"), "g++", "c++", "clang++"))), None)
+    return cache_dir() / "isa" / signature(torch.backends.cpu.get_cpu_capability(), compiler)
+
+
+def _named_isas() -> list:
+    """The vector instruction sets inductor knows that the CPU's flags name (raises on another torch or CPU)."""
+    from torch._inductor import cpu_vec_isa as isa
+
+    flags = isa.x86_isa_checker()
+    return [str(v) for v in isa.supported_vec_isa_list if all(f in flags for f in str(v).split())]
+
+
+def _remember_probed_isas() -> None:
+    """After inductor probed (a compile, or a load that checked), write down what passed."""
+    try:
+        from torch._inductor.cpu_vec_isa import valid_vec_isa_list
+
+        if _isa_file().exists() or not valid_vec_isa_list.cache_info().currsize:
+            return
+        named = _named_isas()
+        if named and [str(v) for v in valid_vec_isa_list()] == named:
+            _isa_file().parent.mkdir(parents=True, exist_ok=True)
+            _isa_file().write_text("\n".join(named))
+    except Exception:  # noqa: BLE001 - not x86, another torch, a read-only cache: later loads probe again
+        pass
+
+
+def _trust_probed_isas() -> None:
+    try:
+        from torch._inductor import config
+
+        if config.cpp.vec_isa_ok is None and _isa_file().exists() \
+                and _isa_file().read_text().split("\n") == _named_isas():
+            config.cpp.vec_isa_ok = True
+    except Exception:  # noqa: BLE001 - inductor probes as usual
+        pass
 
 
 class _Precompiled:

@@ -67,6 +67,15 @@ class Transformer(nn.Module):
         return x
 
 
+    def fill(self, x: torch.Tensor, pos: int, caches: Sequence[KVCache]) -> None:
+        """Priming: the pass over positions ``pos..`` for its keys and values alone. The last layer's attention
+        output, its MLP and so the head are skipped: nothing reads them (a sixth of a demo upsampler's pass)."""
+        *body, last = self.layers
+        for layer, cache in zip(body, caches):
+            x = layer(x, pos, cache)
+        last.attn.store(last.ln_0(x), pos, caches[-1])
+
+
 class PositionEmbedding(nn.Module):
     def __init__(self, n_ctx: int, width: int, init_scale: float = 1.0):
         super().__init__()

@@ -7,7 +7,8 @@ import torch
 
 from studio.engine.attention import FactoredAttention, StepIndex
 from studio.engine.configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW
-from studio.engine.sampling import gumbel_noise, iter_sample_window, run_window, sample_step, window_decoder
+from studio.engine.sampling import (gumbel_noise, iter_sample_window, run_window, sample_step, sample_step_keyed,
+                                    window_decoder)
 from tests.sampler.test_cached_logits import _setup
 
 T, BC, W, S, HEADS = 48, 8, 32, 16, 2  # 6 blocks of 8 positions
@@ -90,20 +91,23 @@ def test_resumed_window_draws_the_same_tokens(fixtures_dir):
 
 
 def test_step_compiles_as_one_graph_and_matches_eager(fixtures_dir):
-    """torch.compile(fullgraph=True) raises on any graph break; the compiled step gives the eager step's logits."""
+    """torch.compile(fullgraph=True) raises on any graph break; the compiled step, which makes its own noise, draws
+    the eager loop's tokens (noise made a block at a time) and gives its logits."""
     prior, y, cond, smp = _setup(fixtures_dir, "upsampler_level_0")
     ctx = torch.from_numpy(smp["primed_prefix"])
-    compiled = torch.compile(sample_step, fullgraph=True, dynamic=False)
+    keys = torch.tensor([1, 2])
+    compiled = torch.compile(sample_step_keyed, fullgraph=True, dynamic=False)
     results = []
     for fn in (sample_step, compiled):
         dec = window_decoder(prior, cond, torch.float32)
         dec.prime(ctx)
         prev, t = ctx[:, -1:].clone(), torch.tensor(ctx.shape[1])
         toks, logs = [], []
-        noise = gumbel_noise(torch.tensor([1, 2]), ctx.shape[1], 6, prior.prior.bins)
+        noise = gumbel_noise(keys, ctx.shape[1], 6, prior.prior.bins)
         with torch.no_grad():
             for i in range(6):
-                tok, logits = fn(dec, prev, t, noise[:, i], torch.tensor(0.98), 0, 0.0, 0)
+                src = noise[:, i] if fn is sample_step else keys
+                tok, logits = fn(dec, prev, t, src, torch.tensor(0.98), 0, 0.0, 0)
                 toks.append(tok.clone())
                 logs.append(logits.clone())
                 prev.copy_(tok[:, None])
@@ -111,3 +115,13 @@ def test_step_compiles_as_one_graph_and_matches_eager(fixtures_dir):
         results.append((torch.stack(toks, 1), torch.stack(logs, 1)))
     assert torch.equal(results[0][0], results[1][0])
     torch.testing.assert_close(results[1][1], results[0][1], atol=1e-5, rtol=1e-5)
+
+
+def test_keyed_noise_is_the_block_noise():
+    """The compiled step's own noise at a position is the eager loop's block noise there, bit for bit."""
+    from studio.engine.sampling import gumbel_at
+
+    keys = torch.tensor([5, 2**40 + 7, 123456789])
+    block = gumbel_noise(keys, 64, 64, 512)
+    for step in (0, 17, 63):
+        assert torch.equal(gumbel_at(keys, torch.tensor(64 + step).view(1), 512)[:, 0], block[:, step])
