@@ -4,6 +4,7 @@ the step again and draws the same tokens as the eager step; a stale or damaged f
 import dataclasses
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -30,8 +31,9 @@ if dtype != torch.float32:
 toks = run_window(iter_sample_window(prior, ctx, 12, cond, [3, 4], 0.98, compiled=sys.argv[2] == "1",
                                      dtype=dtype))[0]
 step = step_compile._compiled.get("cpu")
+from torch._inductor import config
 print(json.dumps({"tokens": toks.tolist(), "loaded": getattr(step, "loaded", None),
-                  "traced": dynamo_utils.counters["stats"]["unique_graphs"]}))
+                  "traced": dynamo_utils.counters["stats"]["unique_graphs"], "isa_trusted": config.cpp.vec_isa_ok}))
 """
 
 
@@ -56,6 +58,11 @@ def test_saved_step_loads_in_a_new_process_without_tracing_and_draws_the_eager_t
     second = _run(fixtures_dir, tmp_path)
     assert second["loaded"] == 1 and second["traced"] == 0  # taken from disk: dynamo traced nothing
     assert first["tokens"] == eager["tokens"] == second["tokens"]
+    # the compile wrote down which vector instruction sets inductor's probes passed (x86, where every set the
+    # CPU names built); the loading process trusted that instead of probing again, and only then
+    probed = list((tmp_path / "jukebox-studio" / "compiled" / "isa").glob("*"))
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert first["isa_trusted"] is None and second["isa_trusted"] is (True if probed else None)
 
     # the saved graph knows the source it was traced from; an edit to any of it makes the file stale
     with open(saved[0], "rb") as fh:
