@@ -8,8 +8,8 @@ from studio.cli import main
 def test_labels_lists_the_bundled_models_names_readably(models_dir, capsys):
     assert main(["models", "labels", "demo"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "demo: 28 artists:" and "  johann sebastian bach" in out and "  wolfgang amadeus mozart" in out
-    assert "demo: 18 genres:" in out and "  chorale" in out and "  unknown" not in out
+    assert out[0] == "demo: 29 artists:" and "  johann sebastian bach" in out and "  jacopo da bologna" in out and "  wolfgang amadeus mozart" in out
+    assert "demo: 19 genres:" in out and "  chorale" in out and "  waltz" in out and "  unknown" not in out
 
 
 def test_labels_search_filters_and_answers_a_misspelling(models_dir, capsys):
