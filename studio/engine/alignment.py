@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import numpy as np
 import torch
 
 from .labels import LabelInfo
 from .prior import JukeboxPrior
+from .sampling import Cancelled
 from .windows import level_windows
 
 
 @torch.no_grad()
 def lyric_alignment(prior: JukeboxPrior, codes: np.ndarray, info: LabelInfo, total_length: int, offset: int,
-                    hop_fraction: float) -> list[np.ndarray]:
-    """Per candidate a (top_tokens, n_chars) matrix from the alignment layer/head, windows as when sampling."""
+                    hop_fraction: float, cancel: Optional[Callable[[], bool]] = None) -> list[np.ndarray]:
+    """Per candidate a (top_tokens, n_chars) matrix from the alignment layer/head, windows as when sampling.
+    Raises ``sampling.Cancelled`` between windows once ``cancel()`` turns true."""
     cfg = prior.cfg
     total = codes.shape[1]
     n_chars = len(info.lyric_tokens)
@@ -24,6 +28,8 @@ def lyric_alignment(prior: JukeboxPrior, codes: np.ndarray, info: LabelInfo, tot
     for row in range(codes.shape[0]):
         full = np.zeros((max(total, cfg.n_ctx), n_chars + 1), dtype=np.float64)
         for w in reversed(windows):  # earlier windows win
+            if cancel is not None and cancel():
+                raise Cancelled()
             y_np, idx = prior.labeller.window_y(info, total_length, offset, w.start, cfg.raw_to_tokens, cfg.n_ctx)
             z = codes[row:row + 1, w.start:w.start + cfg.n_ctx]
             if z.shape[1] < cfg.n_ctx:

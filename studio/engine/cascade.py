@@ -331,6 +331,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             take.save()
             clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())
+        if cancel():  # the level's codes are saved; decoding and the alignment are redone on resume
+            raise Cancelled()
         audio = decode_codes(models, codes, level)
         take.write_audio(level, audio)
         if level not in take.record.levels_done:
@@ -338,7 +340,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
         take.save()
         yield LevelDone(level, codes.copy(), audio, models.sr)
         if level == models.levels - 1 and prior.cfg.alignment_layer is not None and info.lyric_tokens:
-            mats = lyric_alignment(prior, np.maximum(codes, 0), info, total_length, 0, spec.hop_fraction[level])
+            mats = lyric_alignment(prior, np.maximum(codes, 0), info, total_length, 0, spec.hop_fraction[level],
+                                   cancel)
             take.write_alignment(mats, [info.lyrics_clean] * len(mats))
             yield AlignmentReady(tuple(mats), tuple([info.lyrics_clean] * len(mats)))
     return deferred

@@ -113,6 +113,34 @@ def test_cancel_mid_window_then_resume_equals_uninterrupted(tiny_models, tmp_pat
     assert (Take.load(take.path).codes(2) == ref.codes(2)).all()
 
 
+@pytest.mark.parametrize("after", ["last window", "level done"])
+def test_cancel_after_the_last_window_stops_before_decoding_or_the_alignment(tiny_models, tmp_path, after):
+    """A cancel once the top level's codes are sampled stops at once (before its decode, or between the alignment's
+    windows), not after them; resuming gives the uninterrupted take's audio and alignment."""
+    spec = dict(seconds=TINY_SECONDS, candidates=2, levels="top", **SPEC)
+    ref = new_take(SongSpec(**spec), tmp_path / "ref", tiny_models)
+    run(ref, tiny_models)
+    take = new_take(SongSpec(**spec), tmp_path / "cut", tiny_models)
+    flag = {"set": False}
+    events = []
+    for ev in run_take(take, tiny_models, lambda: flag["set"]):
+        events.append(ev)
+        if after == "last window" and isinstance(ev, WindowDone) and ev.window == ev.n_windows - 1:
+            flag["set"] = True
+        if after == "level done" and isinstance(ev, LevelDone):
+            flag["set"] = True
+    assert events[-1].cancelled and not any(isinstance(e, AlignmentReady) for e in events)
+    assert any(isinstance(e, LevelDone) for e in events) == (after == "level done")
+    cut = Take.load(take.path)
+    assert (cut.codes(2) == ref.codes(2)).all() and cut.alignment(0) is None
+    events = run(cut, tiny_models)
+    assert not events[-1].cancelled and not events[-1].error
+    done = Take.load(take.path)
+    for c in range(2):
+        np.testing.assert_array_equal(done.alignment(c)[0], ref.alignment(c)[0])
+        np.testing.assert_array_equal(sf.read(done.path / f"l2_c{c}.wav")[0], sf.read(ref.path / f"l2_c{c}.wav")[0])
+
+
 def test_upsampling_one_candidate_equals_its_share_of_the_batch(tiny_models, tmp_path):
     full = new_take(SongSpec(seconds=TINY_SECONDS, candidates=2, **SPEC), tmp_path / "full", tiny_models)
     run(full, tiny_models)
