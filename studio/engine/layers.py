@@ -7,8 +7,15 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def quick_gelu(x: torch.Tensor) -> torch.Tensor:
-    return x * torch.sigmoid(1.702 * x)
+QUICK_GELU_SCALE = 1.702
+
+
+def quick_gelu(x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+    """``x * sigmoid(1.702 x)``; ``inplace`` overwrites ``x`` with it (one temporary, not two: for passes that do
+    not keep ``x``, as a backward pass would)."""
+    if inplace:
+        return x.mul_(torch.sigmoid_(x * QUICK_GELU_SCALE))
+    return x * torch.sigmoid(QUICK_GELU_SCALE * x)
 
 
 # A decode step multiplies a few rows (the batch) by each weight. With int8 weights (``Conv1D.quantize``) up to this
@@ -76,7 +83,4 @@ class MLP(nn.Module):
         self.c_proj = Conv1D(n_state, width, init_scale, fp16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.c_fc(x)
-        if torch.is_grad_enabled():  # training: the backward pass needs h as it was
-            return self.c_proj(quick_gelu(h))
-        return self.c_proj(h.mul_(torch.sigmoid_(h * 1.702)))  # quick_gelu in place: one temporary, not two
+        return self.c_proj(quick_gelu(self.c_fc(x), inplace=not torch.is_grad_enabled()))

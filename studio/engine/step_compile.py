@@ -280,12 +280,13 @@ def _remember_probed_isas() -> None:
     try:
         from torch._inductor.cpu_vec_isa import valid_vec_isa_list
 
-        if _isa_file().exists() or not valid_vec_isa_list.cache_info().currsize:
+        path = _isa_file()
+        if path.exists() or not valid_vec_isa_list.cache_info().currsize:
             return
         named = _named_isas()
         if named and [str(v) for v in valid_vec_isa_list()] == named:
-            _isa_file().parent.mkdir(parents=True, exist_ok=True)
-            _isa_file().write_text("\n".join(named))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(named))
     except Exception:  # noqa: BLE001 - not x86, another torch, a read-only cache: later loads probe again
         pass
 
@@ -294,8 +295,8 @@ def _trust_probed_isas() -> None:
     try:
         from torch._inductor import config
 
-        if config.cpp.vec_isa_ok is None and _isa_file().exists() \
-                and _isa_file().read_text().split("\n") == _named_isas():
+        path = _isa_file()
+        if config.cpp.vec_isa_ok is None and path.exists() and path.read_text().split("\n") == _named_isas():
             config.cpp.vec_isa_ok = True
     except Exception:  # noqa: BLE001 - inductor probes as usual
         pass

@@ -66,7 +66,6 @@ class Transformer(nn.Module):
             x = layer(x, pos, caches[i] if caches is not None else None, encoder_kv)
         return x
 
-
     def fill(self, x: torch.Tensor, pos: int, caches: Sequence[KVCache]) -> None:
         """Priming: the pass over positions ``pos..`` for its keys and values alone. The last layer's attention
         output, its MLP and so the head are skipped: nothing reads them (a sixth of a demo upsampler's pass)."""
