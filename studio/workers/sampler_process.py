@@ -222,6 +222,8 @@ class SamplerServer:
             return  # LevelDone brings the whole level's audio next
         if now - last["t"] < max(self.preview_interval, 10 * last["cost"]):
             return
+        if self.cancel.is_set():
+            return  # Cancel pressed: the job stops at its next token, not after decoding a preview nobody will hear
         audio = decode_codes(self.models, take.codes(event.level), event.level)  # the level so far, on disk
         upto = event.end * self.models.hop_lengths[event.level] / self.models.sr
         last["cost"] = time.monotonic() - now

@@ -77,7 +77,9 @@ def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothin
 
     window.progress.cancel_button.setFocus()  # in the job area Esc cancels
     assert QApplication.focusWidget() is window.progress.cancel_button
-    with qtbot.waitSignal(session.job_ended, timeout=60_000) as blocker:
+    # Esc stops the job (it ends cancelled, not finished); no limit on how soon, beyond the suite's generous one:
+    # on a machine busy with other work the sampler process can be a minute from its next check
+    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
         qtbot.keyClick(window.progress.cancel_button, Qt.Key_Escape)
     assert blocker.args[0].cancelled
 
