@@ -12,6 +12,9 @@ SHARED = Path(os.environ.get("JUKEBOX_SHARED_DIR", REPO.parent / "shared"))
 FIXTURES = SHARED / "fixtures" / "jukebox-tiny"
 REFERENCE = SHARED / "jukebox-reference"
 IDS = REFERENCE / "ids"
+# Waits on a real sampler process: a hang fails, a busy machine does not (on 2 cores beside a two-thread training
+# run and the rest of the suite, one 0.7 s tiny job took over 240 s with its steps compiling cold).
+LOAD_MS, JOB_MS = 180_000, 900_000
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests run the eager step (compiling takes tens of seconds a network); tests/sampler/test_attention_path.py

@@ -13,12 +13,11 @@ from PySide6.QtCore import QSettings
 
 from studio.engine.takes import Take
 from studio.state.session import StudioSession
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, JOB_MS, LOAD_MS
 from tests.ui.conftest import TINY_SPEC, Recorder
 
 pytest.importorskip("pytestqt")
 
-LOAD_MS, JOB_MS = 180_000, 240_000  # generous: the machine may be busy with other work
 
 
 @pytest.fixture

@@ -15,13 +15,12 @@ from studio.engine.events import (AlignmentReady, JobDone, JobPlanned, LevelDone
 from studio.engine.takes import Take
 from studio.workers.events import (JobFailed, ModelsFailed, ModelsReady, PreviewAudio, SamplerStopped, TakeCreated)
 from studio.workers.sampling_worker import JobRequest, SamplerThread
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, JOB_MS, LOAD_MS
 
 pytest.importorskip("pytestqt")
 
 SPEC = {"seconds": 0.743, "artist": "Alan Jacksn", "genre": "Country", "song_seconds": 90, "candidates": 2,
         "levels": "top", "seed": 3, "lyrics": "ride the long road home tonight"}
-LOAD_MS, JOB_MS = 180_000, 240_000  # generous: the machine may be busy with other work
 
 
 class EventLog(QObject):
