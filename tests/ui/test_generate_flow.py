@@ -14,12 +14,13 @@ from PySide6.QtCore import Qt
 from studio.audio.export import read_recipe
 from studio.engine.takes import Take
 from studio.ui.export_flow import export_current
+from tests.conftest import JOB_MS
 from tests.ui.conftest import TINY_SPEC, type_spec
 
 TOP_SAMPLES = int(0.372 * 44100) // 128 * 128  # 16384: what 0.372 s becomes at the top hop
 
 
-def _generate(qtbot, window, session, spec=TINY_SPEC, timeout=600_000):
+def _generate(qtbot, window, session, spec=TINY_SPEC, timeout=JOB_MS):
     type_spec(qtbot, window.editor, spec)
     with qtbot.waitSignals([session.job_started, session.job_planned, session.job_ended], order="strict",
                            timeout=timeout):
@@ -73,7 +74,7 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     window, session, rec = studio
     spec = dict(TINY_SPEC, seconds=0.743, candidates=1)
     type_spec(qtbot, window.editor, spec)
-    with qtbot.waitSignal(session.window_done, timeout=600_000):
+    with qtbot.waitSignal(session.window_done, timeout=JOB_MS):
         window.generate()
     with qtbot.waitSignal(session.job_ended, timeout=60_000) as blocker:
         qtbot.mouseClick(window.progress.cancel_button, Qt.LeftButton)
@@ -96,7 +97,7 @@ def test_cancel_keeps_app_alive_and_resume_finishes(qtbot, studio):
     seen = []  # the whole-job bar after each event the panel draws
     for signal in (session.job_progress, session.window_done):
         signal.connect(lambda _e: seen.append(bars[0].value()))
-    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS) as blocker:
         qtbot.mouseClick(window.takes.resume_button, Qt.LeftButton)
     assert blocker.args[0].error is None and not blocker.args[0].cancelled
     assert rec.of("job_started")[0][0] == "resume"
@@ -126,7 +127,7 @@ def test_pick_candidate_upsample_export_and_undo(qtbot, studio, tmp_path):
 
     rec.clear()
     with qtbot.waitSignals([session.job_started, session.job_planned, session.job_ended], order="strict",
-                           timeout=600_000):
+                           timeout=JOB_MS):
         qtbot.mouseClick(window.takes.upsample_button, Qt.LeftButton)
     assert not session.busy
     up_dir = Path(session.project.current)

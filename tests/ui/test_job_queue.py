@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from studio.engine.takes import Take
+from tests.conftest import JOB_MS
 from tests.ui.conftest import TINY_SPEC, type_spec
 
 
@@ -15,7 +16,7 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
     finished = []
     session.queue_finished.connect(finished.append)
-    with qtbot.waitSignal(session.job_planned, timeout=600_000):
+    with qtbot.waitSignal(session.job_planned, timeout=JOB_MS):
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
     assert session.busy and window.editor.generate_button.text() == "Add to Queue"
     assert window.editor.generate_button.isEnabled()
@@ -27,7 +28,7 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
     qtbot.mouseClick(window.queue.remove_button, Qt.LeftButton)  # the user changes their mind about the third
     assert window.queue.list.count() == 1
 
-    qtbot.waitUntil(lambda: bool(finished), timeout=600_000)
+    qtbot.waitUntil(lambda: bool(finished), timeout=JOB_MS)
     ends = rec.of("job_ended")
     assert len(ends) == 2 and all(e.error is None and not e.cancelled for e in ends)
     first, second = (Path(e.take_dir) for e in ends)
@@ -45,7 +46,7 @@ def test_generate_while_busy_queues_runs_in_order_and_notifies(qtbot, studio):
 def _run_one_and_queue(qtbot, window, session, seconds: float, queued: int) -> None:
     """Start one single-candidate take and queue ``queued`` more behind it."""
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=seconds, candidates=1))
-    with qtbot.waitSignal(session.job_planned, timeout=600_000):
+    with qtbot.waitSignal(session.job_planned, timeout=JOB_MS):
         window.generate()
     for _ in range(queued):
         window.generate()
@@ -64,7 +65,7 @@ def test_cancel_then_clear_queue_stops_everything(qtbot, studio):
     assert "1 queued job will still run" in said[-1]
     session.clear_queue()  # before the running job's end reaches the window: nothing starts after it
     # the run's end: the session has just decided, with the queue empty, that nothing else starts
-    with qtbot.waitSignal(session.queue_finished, timeout=600_000) as blocker:
+    with qtbot.waitSignal(session.queue_finished, timeout=JOB_MS) as blocker:
         pass
     ends = rec.of("job_ended")
     assert not session.busy and len(ends) == 1 and ends[0].error is None  # the cleared jobs never ran
@@ -87,7 +88,7 @@ def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot,
     finished = []
     session.queue_finished.connect(finished.append)
     project.new_take_folder = disk_full_once
-    qtbot.waitUntil(lambda: bool(finished), timeout=600_000)
+    qtbot.waitUntil(lambda: bool(finished), timeout=JOB_MS)
     assert any("Could not start the queued job" in e and "No space left" in e for e in window.errors)
     assert "generate could not start" in finished[0]
     ends = rec.of("job_ended")

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import JOB_MS
 from tests.ui.conftest import TINY_SPEC, back_to_window, type_spec
 
 WORK_KEYS = ((Qt.Key_Return, Qt.NoModifier), (Qt.Key_Enter, Qt.KeypadModifier), (Qt.Key_Escape, Qt.NoModifier),
@@ -27,7 +28,7 @@ def _popup_of(qtbot, field, typed: str):
     field.clear()
     qtbot.keyClicks(field, typed)
     popup = field.completer().popup()
-    qtbot.waitUntil(popup.isVisible, timeout=600_000)
+    qtbot.waitUntil(popup.isVisible, timeout=JOB_MS)
     assert QApplication.activePopupWidget() is popup
     return popup
 
@@ -36,7 +37,7 @@ def render_one_take(qtbot, window, session) -> str:
     """Generate one short take from the editor, as a user would, and return its folder once it is done."""
     assert QTest.qWaitForWindowActive(window)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))
-    with qtbot.waitSignal(session.job_ended, timeout=600_000) as done:
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS) as done:
         window.generate()
     return done.args[0].take_dir
 
@@ -45,7 +46,7 @@ def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothin
     window, session, rec = studio
     finished_take = render_one_take(qtbot, window, session)
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=20.0, candidates=1))  # long enough to outlast the keys
-    with qtbot.waitSignal(session.job_planned, timeout=600_000):
+    with qtbot.waitSignal(session.job_planned, timeout=JOB_MS):
         window.generate()
     session.project.select(finished_take)  # Continue would have a parent: Enter there made a new take
     rec.clear()
@@ -79,7 +80,7 @@ def test_enter_and_esc_in_text_fields_and_completion_lists_start_and_stop_nothin
     assert QApplication.focusWidget() is window.progress.cancel_button
     # Esc stops the job (it ends cancelled, not finished); no limit on how soon, beyond the suite's generous one:
     # on a machine busy with other work the sampler process can be a minute from its next check
-    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS) as blocker:
         qtbot.keyClick(window.progress.cancel_button, Qt.Key_Escape)
     assert blocker.args[0].cancelled
 
@@ -89,7 +90,7 @@ def test_enter_in_the_takes_browser_continues_the_chosen_take(qtbot, studio):
     parent = render_one_take(qtbot, window, session)
     window.takes.continue_seconds.setValue(0.743)
     window.takes.tree.setFocus()
-    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS) as blocker:
         qtbot.keyClick(window.takes.tree, Qt.Key_Return)
     assert rec.of("job_started")[-1][0] == "continue" and blocker.args[0].error is None
     assert blocker.args[0].take_dir != parent

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.takes import Take
+from tests.conftest import JOB_MS
 from tests.ui.conftest import TINY_SPEC, type_spec
 
 
@@ -18,7 +19,7 @@ def test_killed_sampler_ends_the_job_with_a_message_and_the_take_resumes(qtbot, 
     type_spec(qtbot, window.editor, dict(TINY_SPEC, seconds=0.743, candidates=1))
     first_pid = session.sampler.pid
     assert first_pid != os.getpid()
-    with qtbot.waitSignal(session.window_done, timeout=600_000):
+    with qtbot.waitSignal(session.window_done, timeout=JOB_MS):
         window.generate()
     with qtbot.waitSignal(session.job_ended, timeout=60_000) as blocker:
         os.kill(first_pid, signal.SIGKILL)
@@ -35,7 +36,7 @@ def test_killed_sampler_ends_the_job_with_a_message_and_the_take_resumes(qtbot, 
     rec.clear()
     reloaded = []
     session.model_ready.connect(reloaded.append)
-    with qtbot.waitSignal(session.job_ended, timeout=600_000) as blocker:
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS) as blocker:
         assert session.resume(str(take_dir))
     assert blocker.args[0].error is None and not blocker.args[0].cancelled
     assert session.sampler.pid != first_pid  # a fresh process, with the model reloaded quietly

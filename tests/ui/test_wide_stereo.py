@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from studio.engine.takes import Take
 from studio.ui.export_dialog import ExportDialog
 from tests.audio.conftest import make_take
+from tests.conftest import JOB_MS
 from tests.ui.conftest import TINY_SPEC, type_spec
 
 
@@ -21,14 +22,14 @@ def _open_export_dialog(qtbot, window) -> ExportDialog:
     dialogs = [d for d in window.findChildren(ExportDialog) if d.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=600_000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=JOB_MS)
     return dialogs[0]
 
 
 def test_make_wide_stereo_version_from_the_take_menu(qtbot, studio, tmp_path):
     window, session, rec = studio
     type_spec(qtbot, window.editor, TINY_SPEC)
-    with qtbot.waitSignal(session.job_ended, timeout=600_000):
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS):
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
     parent = Path(session.project.current)
     window.activateWindow()
@@ -40,7 +41,7 @@ def test_make_wide_stereo_version_from_the_take_menu(qtbot, studio, tmp_path):
     assert wide in window.takes.tree.actions()  # offered in the takes browser's context menu as well
     rec.clear()
     with qtbot.waitSignals([session.job_started, session.job_planned, session.job_ended], order="strict",
-                           timeout=600_000):
+                           timeout=JOB_MS):
         wide.trigger()
     made = Take.load(session.project.current)
     assert rec.of("job_started") == [("wide", str(made.path))] and not session.busy
@@ -58,7 +59,7 @@ def test_make_wide_stereo_version_from_the_take_menu(qtbot, studio, tmp_path):
 
     dlg = _open_export_dialog(qtbot, window)
     assert dlg.channels.text() == "Stereo (wide: two upsamplings)" and not dlg.candidate.isEnabled()
-    with qtbot.waitSignal(dlg.accepted, timeout=600_000):
+    with qtbot.waitSignal(dlg.accepted, timeout=JOB_MS):
         qtbot.keyClick(dlg.name, Qt.Key_Return)
     out = Path(dlg.path())
     data, sr = sf.read(out, dtype="float32")
