@@ -123,13 +123,18 @@ def unlabelled(codes):
     return with_clips(codes, [replace(c, artist="unknown", genre="unknown") for c in codes.clips])
 
 
-def level0_audio(take, models: ModelSet) -> np.ndarray:
-    """Run ``take`` to the end and return its first candidate's level-0 audio."""
-    audio = None
+def level0_candidates(take, models: ModelSet) -> list[np.ndarray]:
+    """Run ``take`` to the end and return every candidate's level-0 audio."""
+    audio: list[np.ndarray] = []
     for ev in run_take(take, models):
         if type(ev).__name__ == "LevelDone" and ev.level == 0:
-            audio = np.asarray(ev.audio[0], np.float32)
+            audio = [np.asarray(a, np.float32) for a in ev.audio]
     return audio
+
+
+def level0_audio(take, models: ModelSet) -> np.ndarray:
+    """Run ``take`` to the end and return its first candidate's level-0 audio."""
+    return level0_candidates(take, models)[0]
 
 
 # --- a small audio classifier -----------------------------------------------------------------------------------

@@ -23,8 +23,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
-from evaluate_demo import stats  # noqa: E402
-from studio.engine.cascade import run_take  # noqa: E402
+from evaluate_demo import level0_candidates, stats  # noqa: E402
 from studio.engine.jobs import new_take  # noqa: E402
 from studio.engine.modelset import ModelSet  # noqa: E402
 from studio.engine.spec import SongSpec  # noqa: E402
@@ -35,15 +34,6 @@ KEYS = ("onsets_per_10s", "top20_energy_fraction", "centroid_hz", "rms_dbfs")
 def seed_range(text: str) -> list[int]:
     lo, _, hi = text.partition("-")
     return list(range(int(lo), int(hi or lo) + 1))
-
-
-def render_all(models: ModelSet, spec: SongSpec, folder: Path) -> list[np.ndarray]:
-    """Every candidate's level-0 audio for ``spec``."""
-    audio: list[np.ndarray] = []
-    for ev in run_take(new_take(spec, folder, models), models):
-        if type(ev).__name__ == "LevelDone" and ev.level == 0:
-            audio = [np.asarray(a, np.float32) for a in ev.audio]
-    return audio
 
 
 def spread(rows: list[dict]) -> dict:
@@ -70,7 +60,7 @@ def main(argv=None) -> int:
         for seed in seed_range(args.seeds):
             spec = SongSpec(seconds=args.seconds, artist=args.artist, genre=args.genre, lyrics="",
                             candidates=args.candidates, seed=seed, song_seconds=60.0, device="cpu")
-            for i, x in enumerate(render_all(models, spec, Path(tmp) / f"seed_{seed}")):
+            for i, x in enumerate(level0_candidates(new_take(spec, Path(tmp) / f"seed_{seed}", models), models)):
                 rows.append({"seed": seed, "candidate": i, **stats(x, models.sr)})
                 print(json.dumps(rows[-1]), flush=True)
     summary = {"models": args.models, "renders": len(rows), **spread(rows)}
