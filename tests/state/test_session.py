@@ -19,7 +19,6 @@ from tests.ui.conftest import TINY_SPEC, Recorder
 pytest.importorskip("pytestqt")
 
 
-
 @pytest.fixture
 def studio_session(qtbot, tmp_path, tiny_models):
     """(session, recorder): the tiny model loaded, a project open, a preview after every window."""

@@ -28,7 +28,7 @@ def _popup_of(qtbot, field, typed: str):
     field.clear()
     qtbot.keyClicks(field, typed)
     popup = field.completer().popup()
-    qtbot.waitUntil(popup.isVisible, timeout=JOB_MS)
+    qtbot.waitUntil(popup.isVisible, timeout=600_000)
     assert QApplication.activePopupWidget() is popup
     return popup
 

@@ -22,7 +22,7 @@ def _open_export_dialog(qtbot, window) -> ExportDialog:
     dialogs = [d for d in window.findChildren(ExportDialog) if d.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=JOB_MS)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialogs[0], timeout=600_000)
     return dialogs[0]
 
 
