@@ -203,6 +203,12 @@ def main() -> int:
 
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
+    if device.type == "cpu":
+        try:  # what the sampler process sets before sampling on the CPU (cascade.cpu_threads)
+            from studio.engine.allocator import keep_freed_memory
+            keep_freed_memory()
+        except ImportError:  # a checkout from before it
+            pass
     modes = [False] if args.no_compile else [False, True]
     if args.render:
         for c in ([False] if args.no_compile else [False, None]):

@@ -45,8 +45,8 @@ class KVCache(nn.Module):
         self.register_buffer("k", torch.zeros(n, slots, n_state, dtype=dtype, device=device), persistent=False)
         self.register_buffer("v", torch.zeros(n, slots, n_state, dtype=dtype, device=device), persistent=False)
 
-    def slot(self, pos: torch.Tensor) -> torch.Tensor:
-        """Slot of each position in ``pos`` (long tensor)."""
+    def slot(self, pos: Union[int, torch.Tensor]) -> Union[int, torch.Tensor]:
+        """Slot of each position in ``pos`` (long tensor), or of one position (int)."""
         bc = self.bc
         if self.func == ROW:
             return pos % bc
@@ -55,7 +55,8 @@ class KVCache(nn.Module):
         if self.func == COLUMN:
             return (pos % bc) * self.n_blocks + pos // bc
         if self.func == PRIME:
-            return pos.clamp(max=self.k.shape[1] - 1)
+            last = self.k.shape[1] - 1
+            return pos.clamp(max=last) if isinstance(pos, torch.Tensor) else min(pos, last)
         return pos
 
     def write(self, pos: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
@@ -75,7 +76,7 @@ class KVCache(nn.Module):
         if hi <= lo:
             return
         k, v = k[:, lo - t0:hi - t0], v[:, lo - t0:hi - t0]
-        s0 = int(self.slot(torch.tensor(lo)))
+        s0 = self.slot(lo)
         if self.func != COLUMN and s0 + hi - lo <= self.k.shape[1]:  # the slots run in order: one slice copy
             self.k[:, s0:s0 + hi - lo] = k
             self.v[:, s0:s0 + hi - lo] = v
@@ -239,7 +240,7 @@ class FactoredAttention(nn.Module):
         """Only write the keys/values of positions ``pos..pos+L-1`` (N, L, W) to ``cache``: priming the last layer,
         whose outputs nothing reads."""
         if self.func != ENC_DEC:  # (an encoder-decoder layer's keys are the lyrics', set once per window)
-            _, k, v = self.c_attn(x).chunk(3, dim=-1)
+            k, v = self.c_attn(x, first_out=self.n_state).chunk(2, dim=-1)  # the queries are not needed
             cache.write_span(pos, k, v)
 
     def _first_key(self, t0: int) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from . import memory, step_compile
+from .allocator import keep_freed_memory
 from .alignment import lyric_alignment
 from .atomic_files import DiskWriteError, remove_stale_temps
 from .chunked_decode import decode_in_chunks
@@ -121,10 +122,12 @@ class _Clock:
 
 class cpu_threads:
     """Small networks decode faster on one thread: per-step matrices are tiny and threads only contend. The VQ-VAE's
-    narrow convolutions too: a level's audio decodes in chunks, one thread each, on every core (:meth:`cores`)."""
+    narrow convolutions too: a level's audio decodes in chunks, one thread each, on every core (:meth:`cores`). On the
+    CPU the C allocator also keeps freed memory (``allocator.keep_freed_memory``)."""
 
     def __init__(self, device: torch.device, width: int):
-        self.n = 1 if device.type == "cpu" and width <= 1024 else None
+        self.cpu = device.type == "cpu"
+        self.n = 1 if self.cpu and width <= 1024 else None
 
     @staticmethod
     def cores() -> int:
@@ -132,6 +135,8 @@ class cpu_threads:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
     def __enter__(self):
+        if self.cpu:
+            keep_freed_memory()  # process-wide and kept: later windows reuse freed tensors' pages
         self.before = torch.get_num_threads()
         if self.n:
             torch.set_num_threads(self.n)

@@ -50,20 +50,23 @@ class Conv1D(nn.Module):
         self.b = nn.Parameter(self.b.to(dtype), requires_grad=False)
         self.w = None  # (an empty tensor in its place would break loading a saved compiled step)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, first_out: int = 0) -> torch.Tensor:
+        """``x @ w + b``; with ``first_out``, only the outputs from that one on (the rest are not computed)."""
         x2 = x.reshape(-1, x.shape[-1])
         if self.wq is not None:
-            if x2.shape[0] <= INT8_ROWS and x2.dtype == self.scale.dtype and x2.shape[1] % INT8_K_MULTIPLE == 0:
-                out = torch.ops.aten._weight_int8pack_mm(x2, self.wq, self.scale) + self.b
+            wq, scale, b = self.wq, self.scale, self.b
+            if first_out:
+                wq, scale, b = wq[first_out:], scale[first_out:], b[first_out:]
+            if x2.shape[0] <= INT8_ROWS and x2.dtype == scale.dtype and x2.shape[1] % INT8_K_MULTIPLE == 0:
+                out = torch.ops.aten._weight_int8pack_mm(x2, wq, scale) + b
             else:
-                w = self.wq.to(x.dtype) * self.scale.to(x.dtype)[:, None]
-                out = F.linear(x2, w, self.b.to(x.dtype))
-            return out.view(x.shape[:-1] + (self.n_out,))
-        w, b = self.w, self.b
+                out = F.linear(x2, wq.to(x.dtype) * scale.to(x.dtype)[:, None], b.to(x.dtype))
+            return out.view(x.shape[:-1] + (-1,))
+        w, b = (self.w[:, first_out:], self.b[first_out:]) if first_out else (self.w, self.b)
         if w.dtype != x.dtype:
             w, b = w.to(x.dtype), b.to(x.dtype)
         out = torch.addmm(b, x2, w)
-        return out.view(x.shape[:-1] + (self.n_out,))
+        return out.view(x.shape[:-1] + (-1,))
 
 
 class LayerNorm(nn.LayerNorm):

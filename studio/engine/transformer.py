@@ -31,8 +31,10 @@ class ResAttnBlock(nn.Module):
         self.ln_1 = LayerNorm(width)
 
     def forward(self, x, pos: Pos = 0, cache: Optional[KVCache] = None, encoder_kv=None):
-        a = self.attn(self.ln_0(x), pos, cache, encoder_kv)
-        return x + a + self.mlp(self.ln_1(x + a))
+        h = x + self.attn(self.ln_0(x), pos, cache, encoder_kv)
+        m = self.mlp(self.ln_1(h))
+        return h + m if torch.is_grad_enabled() else h.add_(m)  # (x + a) + m either way; in place when no
+        #                                                          backward pass needs h
 
 
 class Transformer(nn.Module):
