@@ -1,6 +1,7 @@
 """Sampler speed: what the sampler runs (``iter_sample_window``: priming a window, then decode steps), per prior.
 
-Prints one JSON line per figure: ms per step, seconds to prime a window, aten calls per step (eager), with the
+Prints one JSON line per figure: ms per step, seconds to prime a window (and, in float32, what its projections'
+matrix products alone take: ``prime_matmuls_s``), aten calls per step (eager), with the
 compiled step and without. On CPU it times the bundled demo priors and width-512 official-shaped networks (random
 weights, n_ctx 2048: an upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3; at
 official sizes it needs a GPU.
@@ -121,6 +122,41 @@ def time_priming(prior, ctx, cond, dtype, device, repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+class _MatmulShapes(torch.overrides.TorchFunctionMode):
+    """Records the shapes of every ``addmm`` (a projection's matrix product) a pass makes."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.addmm:
+            self.shapes.append(tuple(tuple(a.shape) for a in args[:3]))
+        return func(*args, **(kwargs or {}))
+
+
+def time_matmuls(prior, ctx, cond, dtype, device, repeats: int = 5) -> float:
+    """Seconds that priming's projections alone take: the ``addmm`` calls of one priming pass, replayed on tensors
+    of the same shapes and dtype (median of ``repeats``). What no attention layout can save: the floor under
+    ``prime_s`` in float32 on the CPU."""
+    from studio.engine import sampling
+    from studio.engine.speed import sync
+
+    rec = _MatmulShapes()
+    with torch.no_grad(), rec:
+        sampling.window_decoder(prior, cond, dtype).prime(ctx, sampling.priming_chunk(prior.cfg))
+    dt = sampling.activation_dtype(dtype)
+    calls = [tuple(torch.randn(s, dtype=dt, device=device) for s in shapes) for shapes in rec.shapes]
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        for b, x, w in calls:
+            torch.addmm(b, x, w)
+        sync(device)
+        times.append(time.perf_counter() - t0)
+    return sorted(times[1:])[repeats // 2]
+
+
 def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
     from studio.engine.sampling import cast_for_sampling
     from studio.engine.speed import sync, synthetic_conditioning
@@ -147,6 +183,9 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(time_priming(prior, ctx, cond,
                                                                                                 dtype, device), 4),
            "first_token_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
+    from studio.engine import sampling
+    if hasattr(sampling, "window_decoder") and dtype == torch.float32:  # this checkout's decoder
+        out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 4)
     if device.type == "cuda":
         out["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return out
