@@ -158,11 +158,11 @@ def time_matmuls(prior, ctx, cond, dtype, device, repeats: int = 5) -> float:
 
 
 def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
-    from studio.engine.sampling import cast_for_sampling
+    from studio.engine import sampling
     from studio.engine.speed import sync, synthetic_conditioning
 
     cfg = prior.cfg
-    cast_for_sampling(prior, dtype)
+    sampling.cast_for_sampling(prior, dtype)
     cond = synthetic_conditioning(prior, batch, device)
     hop = int(hop_fraction * cfg.n_ctx)
     n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)
@@ -183,7 +183,6 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(time_priming(prior, ctx, cond,
                                                                                                 dtype, device), 4),
            "first_token_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
-    from studio.engine import sampling
     if hasattr(sampling, "window_decoder") and dtype == torch.float32:  # this checkout's decoder
         out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 4)
     if device.type == "cuda":

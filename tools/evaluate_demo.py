@@ -378,15 +378,16 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     models = ModelSet.from_folder(args.models, name="demo")
     genres = args.genres.split(",")
+    if args.only_priming:  # held-out prompts only: no training audio is read
+        held = load_audio_set(args.data, models.sr, keep=lambda it: it["split"] == "heldout").split("heldout")
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps({"priming": eval_priming(models, held, Path(tmp), args.priming_clips)}), flush=True)
+        return 0
     # held-out clips, and the training clips of the genres the conditioning check uses (plus every 8th for the
     # unigram baseline when no code cache is given)
     data = load_audio_set(args.data, models.sr,
                           keep=lambda it: it["split"] == "heldout" or it["genre"] in genres or int(it["id"]) % 8 == 0)
     train, held = data.split("train"), data.split("heldout")
-    if args.only_priming:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps({"priming": eval_priming(models, held, Path(tmp), args.priming_clips)}), flush=True)
-        return 0
     out = Path(args.out)
     figures: dict = {"heldout_clips": len(held.clips), "heldout_hours": round(held.seconds / 3600, 3)}
     t0 = time.time()
