@@ -25,6 +25,7 @@ from .configs import PriorConfig
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                      WindowDone)
 from .loudness import set_loudness
+from .render_eq import equalise
 from .modelset import ModelSet
 from .priming import prime_codes
 from .sampling import Cancelled, activation_dtype, priming_chunk
@@ -411,7 +412,9 @@ def batch_limit(prior, wanted: int, device: torch.device, dtype: torch.dtype, ch
 
 @torch.no_grad()
 def decode_codes(models: ModelSet, codes: np.ndarray, level: int) -> np.ndarray:
-    """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio at the render loudness (loudness.py)."""
+    """(N, T_L) codes (-1 = silence) -> (N, T_L * hop) float32 audio through the model's render EQ (render_eq.py)
+    at the render loudness (loudness.py)."""
     vq = models.vqvae
     audio = decode_in_chunks(vq, np.maximum(codes, 0), level, cores=cpu_threads.cores())  # chunks side by side
+    audio = equalise(models, audio, level)
     return set_loudness(audio, np.repeat(codes >= 0, models.hop_lengths[level], axis=1))

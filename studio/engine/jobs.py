@@ -10,6 +10,7 @@ import numpy as np
 
 from .cascade import pick_device
 from .modelset import ModelSet
+from .render_eq import eq_file, read_render_eq
 from .sampling_defaults import fill_model_defaults
 from .spec import SongSpec, SpecError, song_lengths, validate_for_model
 from .takes import Take, TakePlan
@@ -86,5 +87,6 @@ def upsample_take(parent: Take, folder: "str | Path", models: ModelSet, candidat
 def check_for_model(spec: SongSpec, models: ModelSet) -> None:
     """Everything the spec asks of this model and machine, before a take folder is made (SpecError if not)."""
     fill_model_defaults(spec, models)
+    read_render_eq(eq_file(models))  # a damaged EQ table is named now, not after the sampling
     validate_for_model(spec, models)
     pick_device(spec)
