@@ -34,7 +34,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from studio.engine.cascade import run_take  # noqa: E402
+from studio.engine.cascade import decode_codes, run_take  # noqa: E402
 from studio.engine.jobs import new_take  # noqa: E402
 from studio.engine.loudness import set_loudness  # noqa: E402
 from studio.engine.modelset import ModelSet  # noqa: E402
@@ -282,6 +282,7 @@ def profile_distance(a: np.ndarray, b: np.ndarray, sr: int) -> float:
     return float(np.sqrt(np.mean(np.square((pa - pa.mean()) - (pb - pb.mean())))))
 
 
+@torch.no_grad()
 def eval_priming(models: ModelSet, held: AudioSet, tmp: Path, clips: int = 12, prompt_s: float = 2.0,
                  seconds: float = 4.0) -> dict:
     """Does a primed render keep the prompt's character past the prompt? For held-out clips: the spectral distance
@@ -290,23 +291,31 @@ def eval_priming(models: ModelSet, held: AudioSet, tmp: Path, clips: int = 12, p
     how many clips the primed second is the closer of the two renders. Renders are darker than real audio whatever
     they continue, so each distance is also taken in its own domain (``..._same_domain``): a render's second
     against the prompt as the model renders it (the primed render's first seconds: the prompt's codes decoded), the
-    real continuation against the real prompt."""
+    real continuation against the real prompt. Two more renders place the loss: the clip's own codes decoded
+    (``reconstruction``: what the VQ-VAE keeps of the real continuation) and the cascade below its real top-level codes
+    (``real_top_codes``: a top prior that continued the prompt perfectly); the primed render's distance less these
+    is what the upsamplers and the top prior lose."""
     import soundfile as sf
 
     sr = models.sr
     n, p, one = int(seconds * sr), int(prompt_s * sr), sr
     picked = [c for c in held.clips if len(c.audio) >= n][:clips]
-    rows: dict = {"primed": [], "unprimed": [], "real_continuation": []}
+    rows: dict = {"primed": [], "unprimed": [], "real_top_codes": [], "reconstruction": [], "real_continuation": []}
     for i, c in enumerate(picked):
         start = len(c.audio) // 2 - n // 2
         real = c.audio[start:start + n]
         prompt = real[:p]
         sf.write(tmp / f"prompt_{i}.wav", prompt, sr)
-        audio = {"real_continuation": real}
-        for name, prime in (("primed", {"file": str(tmp / f"prompt_{i}.wav")}), ("unprimed", None)):
+        zs = models.vqvae.encode(torch.from_numpy(real.copy()).float()[None])
+        audio = {"real_continuation": real, "reconstruction": decode_codes(models, zs[0].numpy(), 0)[0]}
+        for name, prime in (("primed", {"file": str(tmp / f"prompt_{i}.wav")}), ("unprimed", None),
+                            ("real_top_codes", None)):
             spec = SongSpec(seconds=seconds, artist=c.artist, genre=c.genre, candidates=1, seed=21 + i,
                             song_seconds=60.0, device="cpu", prime=prime)
-            audio[name] = level0_audio(new_take(spec, tmp / f"prime_{i}_{name}", models), models)
+            take = new_take(spec, tmp / f"prime_{i}_{name}", models)
+            if name == "real_top_codes":
+                take.write_codes(2, zs[2].numpy())
+            audio[name] = level0_audio(take, models)
         rendered_prompt = audio["primed"][:p]
         for name, x in audio.items():
             after = x[p:p + one]
