@@ -1,7 +1,7 @@
-"""A model's render EQ: a fixed correction of its decoder's spectral tilt, applied to every decoded level.
+"""A model's render EQ: a fixed correction of its decoder's spectral tilt, applied to the levels it names.
 
 A small VQ-VAE's decoder does not give back the spectrum it was trained on: the demo's renders carry too much below
-200 Hz and too little above 3 kHz, the same in every clip. A model folder may hold ``render_eq.json`` beside its
+250 Hz and too little above 4 kHz, the same in every clip. A model folder may hold ``render_eq.json`` beside its
 VQ-VAE (``tools/fit_render_eq.py`` measures it on training audio against the decoder's reconstructions)::
 
     {"format": 1, "levels": {"0": {"freq_hz": [50.0, ...], "gain_db": [-8.1, ...]}, ...}, "measured": {...}}
