@@ -25,9 +25,9 @@ from .configs import PriorConfig
 from .events import (AlignmentReady, Event, JobDone, JobPlanned, LevelDone, Preparing, Progress, Warning_,
                      WindowDone)
 from .loudness import set_loudness
-from .render_eq import equalise
 from .modelset import ModelSet
 from .priming import prime_codes
+from .render_eq import equalise
 from .sampling import Cancelled, activation_dtype, priming_chunk
 from .spec import SongSpec, SpecError, song_lengths, token_at
 from .speed import measured_rates

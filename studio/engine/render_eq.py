@@ -13,15 +13,16 @@ taken out, so audio stays aligned with its codes), run before the render loudnes
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from .spec import SpecError
+from .model_tables import load_table, table_error, table_path, write_table
+from .spec import is_finite_number
 
 EQ_FILE = "render_eq.json"
+MAX_FREQ_HZ = 1e6  # above any model's Nyquist; also keeps a huge JSON integer from overflowing a float
 MAX_GAIN_DB = 12.0  # no band is moved further than this: a correction, not a sound design tool
 TAPS = 1025  # odd: a linear-phase filter with a whole-sample delay; 64 ms at 16 kHz resolves ~30 Hz
 _BLOCK = 1 << 16  # overlap-add block (samples): bounded memory for songs of any length
@@ -29,7 +30,7 @@ _BLOCK = 1 << 16  # overlap-add block (samples): bounded memory for songs of any
 
 def eq_file(models) -> Path:
     """Where a model set's EQ lives: ``render_eq.json`` in the folder of its VQ-VAE file."""
-    return Path(models.vqvae_path).parent / EQ_FILE
+    return table_path(models, EQ_FILE)
 
 
 def read_render_eq(path: "str | Path") -> dict:
@@ -39,15 +40,12 @@ def read_render_eq(path: "str | Path") -> dict:
         SpecError: the file exists but is not a valid EQ table (naming the file, the key and the fix).
     """
     path = Path(path)
-    if not path.is_file():
+    data = load_table(path, "render EQ")
+    if data is None:
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SpecError(f"{path}: not a readable render EQ ({exc}). Fix: correct or delete the file.") from None
 
-    def bad(key: str, allowed: str) -> SpecError:
-        return SpecError(f"{path}: '{key}' must be {allowed}. Fix: correct or delete the file.")
+    def bad(key: str, allowed: str):
+        return table_error(path, key, allowed)
 
     if not isinstance(data, dict) or data.get("format") != 1 or not isinstance(data.get("levels"), dict):
         raise bad("format", "1, with a 'levels' object")
@@ -57,9 +55,11 @@ def read_render_eq(path: "str | Path") -> dict:
             raise bad(f"levels.{key}", "a level number 0, 1 or 2")
         freqs, gains = (curve.get("freq_hz"), curve.get("gain_db")) if isinstance(curve, dict) else (None, None)
         if not (isinstance(freqs, list) and isinstance(gains, list) and 2 <= len(freqs) == len(gains) <= 1000
-                and all(_finite(f) and f > 0 for f in freqs) and all(a < b for a, b in zip(freqs, freqs[1:]))):
-            raise bad(f"levels.{key}.freq_hz", "2-1000 rising positive frequencies, one per gain")
-        if not all(_finite(g) and abs(g) <= MAX_GAIN_DB for g in gains):
+                and all(is_finite_number(f) and 0 < f < MAX_FREQ_HZ for f in freqs)
+                and all(a < b for a, b in zip(freqs, freqs[1:]))):
+            raise bad(f"levels.{key}.freq_hz",
+                      f"2-1000 rising positive frequencies under {MAX_FREQ_HZ:g} Hz, one per gain")
+        if not all(is_finite_number(g) and abs(g) <= MAX_GAIN_DB for g in gains):
             raise bad(f"levels.{key}.gain_db", f"numbers within +-{MAX_GAIN_DB:g} dB")
         out[int(key)] = (np.asarray(freqs, dtype=np.float64), np.asarray(gains, dtype=np.float64))
     return out
@@ -67,19 +67,12 @@ def read_render_eq(path: "str | Path") -> dict:
 
 def write_render_eq(path: "str | Path", curves: dict, measured: "dict | None" = None) -> Path:
     """Write ``{level: (freq_hz, gain_db)}`` (and the measurements behind it) as ``path``; returns the path."""
-    path = Path(path)
     data = {"format": 1, "levels": {str(lv): {"freq_hz": [round(float(f), 1) for f in fr],
                                               "gain_db": [round(float(g), 2) for g in gd]}
                                     for lv, (fr, gd) in sorted(curves.items())}}
     if measured is not None:
         data["measured"] = measured
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    read_render_eq(path)  # what is written must read back
-    return path
-
-
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return write_table(path, data, read_render_eq)
 
 
 def eq_filter(freq_hz: np.ndarray, gain_db: np.ndarray, sr: int, taps: int = TAPS) -> np.ndarray:
@@ -88,7 +81,7 @@ def eq_filter(freq_hz: np.ndarray, gain_db: np.ndarray, sr: int, taps: int = TAP
     bins = np.fft.rfftfreq(taps, 1.0 / sr)
     gain = np.interp(np.log(np.maximum(bins, 1.0)), np.log(freq_hz), gain_db)
     h = np.fft.irfft(10 ** (gain / 20), taps)  # zero phase: centred on sample 0
-    return (np.roll(h, taps // 2) * np.hanning(taps + 2)[1:-1]).astype(np.float64)
+    return np.roll(h, taps // 2) * np.hanning(taps + 2)[1:-1]
 
 
 def apply_filter(audio: np.ndarray, h: np.ndarray) -> np.ndarray:

@@ -12,11 +12,11 @@ the Jukebox reference's values (:data:`REFERENCE`). Torch-free: the studio proce
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .model_tables import load_table, table_error, table_path, write_table
 from .spec import MAX_TEMPERATURE, MAX_TOP_K, SongSpec, SpecError, is_finite_number, is_whole
 
 SAMPLING_FILE = "sampling.json"
@@ -34,7 +34,7 @@ REFERENCE = SamplingDefaults(temperature=(0.99, 0.99, 0.98))  # the Jukebox samp
 
 def sampling_file(models) -> Path:
     """Where a model set's defaults live: ``sampling.json`` in the folder of its VQ-VAE file."""
-    return Path(models.vqvae_path).parent / SAMPLING_FILE
+    return table_path(models, SAMPLING_FILE)
 
 
 def read_sampling_defaults(path: "str | Path") -> SamplingDefaults:
@@ -44,15 +44,12 @@ def read_sampling_defaults(path: "str | Path") -> SamplingDefaults:
         SpecError: the file exists but is not a valid sampling table (naming the file, the key and the fix).
     """
     path = Path(path)
-    if not path.is_file():
+    data = load_table(path, "sampling table")
+    if data is None:
         return REFERENCE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SpecError(f"{path}: not a readable sampling table ({exc}). Fix: correct or delete the file.") from None
 
     def bad(key: str, allowed: str) -> SpecError:
-        return SpecError(f"{path}: '{key}' must be {allowed}. Fix: correct or delete the file.")
+        return table_error(path, key, allowed)
 
     if not isinstance(data, dict):
         raise bad("<table>", "a JSON object")
@@ -72,16 +69,13 @@ def read_sampling_defaults(path: "str | Path") -> SamplingDefaults:
 
 def write_sampling_defaults(path: "str | Path", defaults: SamplingDefaults, measured: "dict | None" = None) -> Path:
     """Write ``defaults`` (and the measurements behind them) as ``path``; returns the path."""
-    path = Path(path)
     if not (len(defaults.temperature) == 3 and all(math.isfinite(t) for t in defaults.temperature)):
         raise ValueError(f"three finite temperatures are needed, not {defaults.temperature!r}")
     data = {"temperature": [round(float(t), 3) for t in defaults.temperature], "top_k": int(defaults.top_k),
             "top_p": float(defaults.top_p)}
     if measured is not None:
         data["measured"] = measured
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    read_sampling_defaults(path)  # what is written must read back
-    return path
+    return write_table(path, data, read_sampling_defaults)
 
 
 def fill_model_defaults(spec: SongSpec, models) -> None:

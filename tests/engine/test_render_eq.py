@@ -64,6 +64,9 @@ def test_tables_read_back_and_damaged_ones_name_the_file_and_key(tmp_path):
     path.write_text('{"format": 1, "levels": {"0": {"freq_hz": [50, 100], "gain_db": [true, 0]}}}')
     with pytest.raises(SpecError, match="gain_db"):
         read_render_eq(path)
+    path.write_text('{"format": 1, "levels": {"0": {"freq_hz": [50, 1%s], "gain_db": [0, 0]}}}' % ("0" * 400))
+    with pytest.raises(SpecError, match=r"'levels\.0\.freq_hz' must be"):  # a JSON integer no float can hold
+        read_render_eq(path)
     path.write_text("{not json")
     with pytest.raises(SpecError, match="not a readable render EQ"):
         read_render_eq(path)
