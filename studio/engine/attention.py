@@ -203,14 +203,17 @@ class FactoredAttention(nn.Module):
         return k, v
 
     def forward(self, x: torch.Tensor, pos: Union[int, StepIndex] = 0, cache: Optional[KVCache] = None,
-                encoder_kv: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Positions ``pos..pos+L-1`` (N, L, W) -> (N, L, W), given earlier positions' keys in ``cache``.
+                encoder_kv: Optional[torch.Tensor] = None, queries_from: int = 0) -> torch.Tensor:
+        """Positions ``pos..pos+L-1`` (N, L, W) -> (N, L - queries_from, W), given earlier positions' keys in
+        ``cache``.
 
-        ``pos`` an int: a pass over L positions (no cache: the teacher-forced pass from 0). ``pos`` a
-        :class:`StepIndex`: one position at a device tensor, fixed shapes, reading and writing ``cache``.
+        ``pos`` an int: a pass over L positions (no cache: the teacher-forced pass from 0); all of them give keys
+        and values, and the outputs of the last ``L - queries_from`` are computed (priming: the positions a later
+        layer still reads). ``pos`` a :class:`StepIndex`: one position at a device tensor, fixed shapes, reading
+        and writing ``cache``.
         """
         if self.func == ENC_DEC:
-            q = self.c_attn(x)
+            q = self.c_attn(x[:, queries_from:] if queries_from else x)
             k, v = (cache.k, cache.v) if cache is not None else self.encoder_keys(encoder_kv.to(x.dtype))
             return self.c_proj(self._attend(q, k, v))
         q, k, v = self.c_attn(x).chunk(3, dim=-1)
@@ -223,18 +226,21 @@ class FactoredAttention(nn.Module):
             if seen is not None:
                 out = torch.where(seen, out, torch.zeros_like(out))
             return self.c_proj(out)
-        t1 = pos + x.shape[1]
-        lo = self._first_key(pos)
-        if cache is not None:
-            old_k, old_v = cache.read(lo, min(pos, self.prime_len) if self.func == PRIME else pos)
-            cache.write_span(pos, k, v)
-            if old_k.shape[1]:
-                k, v = torch.cat([old_k, k], 1), torch.cat([old_v, v], 1)
-        elif lo:
+        t1, q0 = pos + x.shape[1], pos + queries_from
+        lo = self._first_key(q0)  # the first key the queries read
+        if lo < pos and cache is None:
             raise ValueError("a pass that does not start at 0 needs the cache of the positions before it")
+        old_k, old_v = cache.read(lo, min(pos, self.prime_len) if self.func == PRIME else pos) if lo < pos \
+            else (None, None)  # (read before the write: a ring cache reuses the slots)
+        if cache is not None:
+            cache.write_span(pos, k, v)
+        if old_k is not None and old_k.shape[1]:
+            k, v = torch.cat([old_k, k], 1), torch.cat([old_v, v], 1)
+        elif lo > pos:
+            k, v = k[:, lo - pos:], v[:, lo - pos:]
         if self.func == PRIME:
             k, v = k[:, :max(0, min(t1, self.prime_len) - lo)], v[:, :max(0, min(t1, self.prime_len) - lo)]
-        return self.c_proj(self._blocks(q, k, v, pos, lo))
+        return self.c_proj(self._blocks(q[:, queries_from:] if queries_from else q, k, v, q0, lo))
 
     def store(self, x: torch.Tensor, pos: int, cache: KVCache) -> None:
         """Only write the keys/values of positions ``pos..pos+L-1`` (N, L, W) to ``cache``: priming the last layer,
@@ -251,6 +257,24 @@ class FactoredAttention(nn.Module):
         if self.func == PREV_BLOCK:
             return max(t0 // bc - 1, 0) * bc
         return 0
+
+    def first_needed(self, t0: int, t1: int, queries_from: int) -> int:
+        """Priming positions ``t0..t1-1`` with this layer's outputs needed from ``queries_from`` on (``t1``: none):
+        the first position whose input the pass must have, for the keys and values that later passes and steps
+        read from the cache, and for its own queries and the keys they read. Row layers keep only the block ``t1``
+        falls in, previous-block layers also the block before it, prime layers the prefix, encoder-decoder layers
+        none (their keys are the lyrics'); column and dense layers every position."""
+        if self.func == ENC_DEC:
+            keys = t1
+        elif self.func == PRIME:
+            keys = t0 if t0 < self.prime_len else t1
+        elif self.func in (ROW, PREV_BLOCK):
+            keys = self._first_key(t1)
+        else:
+            keys = t0
+        if queries_from < t1 and self.func != ENC_DEC:
+            keys = min(keys, self._first_key(queries_from))
+        return max(t0, min(keys, queries_from))
 
     def _blocks(self, q, k, v, q0: int, k0: int) -> torch.Tensor:
         """Queries (N, Lq, S) at q0.., keys/values (N, Lk, S) at k0.. -> (N, Lq, S), block by block."""

@@ -30,8 +30,11 @@ class ResAttnBlock(nn.Module):
         self.mlp = MLP(width, int(m_mlp * width), init_scale, fp16)
         self.ln_1 = LayerNorm(width)
 
-    def forward(self, x, pos: Pos = 0, cache: Optional[KVCache] = None, encoder_kv=None):
-        h = x + self.attn(self.ln_0(x), pos, cache, encoder_kv)
+    def forward(self, x, pos: Pos = 0, cache: Optional[KVCache] = None, encoder_kv=None, queries_from: int = 0):
+        """(N, L, W) at positions ``pos..`` -> the outputs of the last ``L - queries_from`` (see
+        :meth:`FactoredAttention.forward`)."""
+        h = (x[:, queries_from:] if queries_from else x) + self.attn(self.ln_0(x), pos, cache, encoder_kv,
+                                                                   queries_from)
         m = self.mlp(self.ln_1(h))
         return h + m if torch.is_grad_enabled() else h.add_(m)  # (x + a) + m either way; in place when no
         #                                                          backward pass needs h
@@ -69,12 +72,21 @@ class Transformer(nn.Module):
         return x
 
     def fill(self, x: torch.Tensor, pos: int, caches: Sequence[KVCache]) -> None:
-        """Priming: the pass over positions ``pos..`` for its keys and values alone. The last layer's attention
-        output, its MLP and so the head are skipped: nothing reads them (a sixth of a demo upsampler's pass)."""
-        *body, last = self.layers
-        for layer, cache in zip(body, caches):
-            x = layer(x, pos, cache)
-        last.attn.store(last.ln_0(x), pos, caches[-1])
+        """Priming: the pass over positions ``pos..`` for the keys and values later passes and steps read, and
+        nothing else. Working down from the top, each layer computes only the positions whose keys and values it
+        keeps or whose outputs the layers above it read (:meth:`FactoredAttention.first_needed`), so the head and
+        the last layer's MLP are never run, and a top previous-block layer (the official upsamplers' pattern) keeps
+        two blocks, whose inputs alone the layer below computes outputs for."""
+        t1 = pos + x.shape[1]
+        starts = [t1]  # starts[i]: the first position layer i's input is needed at (the last entry: none above)
+        for layer in reversed(self.layers):
+            starts.insert(0, layer.attn.first_needed(pos, t1, starts[0]))
+        x = x[:, starts[0] - pos:]
+        for i, (layer, cache) in enumerate(zip(self.layers, caches)):
+            if starts[i + 1] >= t1:  # nothing above reads this layer's outputs: its keys and values alone
+                layer.attn.store(layer.ln_0(x), starts[i], cache)
+                return
+            x = layer(x, starts[i], cache, None, starts[i + 1] - starts[i])
 
 
 class PositionEmbedding(nn.Module):
