@@ -2,7 +2,8 @@
 
 Prints one JSON line per figure: ms per step, seconds to prime a window (and, in float32, what its projections'
 matrix products alone take: ``prime_matmuls_s``), aten calls per step (eager), with the
-compiled step and without. On CPU it times the bundled demo priors and width-512 official-shaped networks (random
+compiled step and without; in a dtype other than float32, how far the step's logits are from float32's on the same
+weights (``logits_err_vs_fp32``, a share of the logits' spread, and ``top_token_agrees``). On CPU it times the bundled demo priors and width-512 official-shaped networks (random
 weights, n_ctx 2048: an upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3; at
 official sizes it needs a GPU.
 
@@ -157,16 +158,43 @@ def time_matmuls(prior, ctx, cond, dtype, device, repeats: int = 5) -> float:
     return sorted(times[1:])[repeats // 2]
 
 
+LOGIT_CHECK_PRIMED, LOGIT_CHECK_STEPS = 256, 8  # the dtype check: steps after a primed context
+
+
+def step_logits(prior, ctx, cond, dtype):
+    """The step's logits (N, 8, V) after priming the first 256 tokens of ``ctx``, as ``dtype`` samples them; None
+    in a checkout without the check's function (--root)."""
+    from studio.engine import sampling
+
+    if "dtype" not in inspect.signature(getattr(sampling, "teacher_forced_step_logits", lambda: 0)).parameters:
+        return None
+    n = min(LOGIT_CHECK_PRIMED, ctx.shape[1] - LOGIT_CHECK_STEPS)
+    return sampling.teacher_forced_step_logits(prior, ctx[:, :n + LOGIT_CHECK_STEPS], cond, n,
+                                               sampling.priming_chunk(prior.cfg), dtype=dtype).float()
+
+
+def against_fp32(got, ref) -> dict:
+    """How far the sampling dtype's logits are from float32's on the same weights: the largest difference as a
+    share of the logits' spread, and how often both pick the same top token."""
+    return {"logits_err_vs_fp32": round(float((got - ref).abs().max() / ref.std()), 4),
+            "top_token_agrees": round(float((got.argmax(-1) == ref.argmax(-1)).float().mean()), 3)}
+
+
 def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
     from studio.engine import sampling
     from studio.engine.speed import sync, synthetic_conditioning
 
     cfg = prior.cfg
-    sampling.cast_for_sampling(prior, dtype)
     cond = synthetic_conditioning(prior, batch, device)
     hop = int(hop_fraction * cfg.n_ctx)
     n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)
     ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
+    checked = dtype != torch.float32 and getattr(prior, "_sampling_dtype", None) in (None, torch.float32)
+    ref = step_logits(prior, ctx, cond, torch.float32) if checked else None  # before the weights are cast
+    sampling.cast_for_sampling(prior, dtype)
+    if device.type == "cuda":  # peak memory while sampling, not while the float32 weights were held
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     _drain(_window(prior, ctx[:, :1], 2, cond, batch, dtype, compiled))  # warm-up (compiles where compiled)
     sync(device)
@@ -183,6 +211,8 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
            "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(time_priming(prior, ctx, cond,
                                                                                                 dtype, device), 4),
            "first_token_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
+    if ref is not None:
+        out.update(against_fp32(step_logits(prior, ctx, cond, dtype), ref))
     if hasattr(sampling, "window_decoder") and dtype == torch.float32:  # this checkout's decoder
         out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 4)
     if device.type == "cuda":
@@ -226,10 +256,12 @@ def main() -> int:
     ap.add_argument("--official", action="store_true", help="official sizes (needs a GPU with ~40 GB)")
     ap.add_argument("--only", choices=["demo", "shaped", "render"],
                     help="only the demo priors, the width-512 shapes, or the render (--render)")
+    ap.add_argument("--models", help="with --official: only these, comma-separated (default: all four)")
     ap.add_argument("--batches", default="1,3")
     ap.add_argument("--steps", type=int, default=48)
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1 is fastest for small models)")
     ap.add_argument("--no-compile", action="store_true", help="time the eager step only")
+    ap.add_argument("--compiled-only", action="store_true", help="time the compiled step only")
     ap.add_argument("--calls", action="store_true", help="also count aten calls per eager step")
     ap.add_argument("--render", type=float, default=0.0, help="also time a whole demo render of this many seconds")
     ap.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto",
@@ -247,7 +279,7 @@ def main() -> int:
             keep_freed_memory()
         except ImportError:  # a checkout from before it
             pass
-    modes = [False] if args.no_compile else [False, True]
+    modes = [False] if args.no_compile else [True] if args.compiled_only else [False, True]
     if args.render:
         for c in ([False] if args.no_compile else [False, None]):
             print(json.dumps(demo_render(args.render, c)), flush=True)
@@ -257,6 +289,8 @@ def main() -> int:
     if args.official:
         for name, (model, level) in {"upsampler": ("5b", 0), "1b_lyrics": ("1b_lyrics", 2), "5b": ("5b", 2),
                                      "5b_lyrics": ("5b_lyrics", 2)}.items():
+            if args.models and name not in args.models.split(","):
+                continue
             priors[name] = (lambda m=model, lv=level: random_prior(official_config(m, lv), device),
                             [REFERENCE_BATCH[name]], 0.5 if level < 2 else 0.125, args.precision)
     else:
