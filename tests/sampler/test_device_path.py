@@ -13,8 +13,7 @@ import torch
 
 from studio.engine.configs import tiny_config
 from studio.engine.demo_config import tiny_prior
-from studio.engine.sampling import (WindowConditioning, iter_sample_window, run_window,
-                                    teacher_forced_step_logits)
+from studio.engine.sampling import iter_sample_window, run_window, teacher_forced_step_logits
 from studio.engine.speed import random_prior, synthetic_conditioning
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
@@ -80,18 +79,14 @@ def _window(prior, cond, ctx, seeds, dtype, compiled=False):
                                          compiled=compiled, record_logits=True))
 
 
-def _conditioning(prior, n: int, device: str) -> WindowConditioning:
-    return synthetic_conditioning(prior, n, device)
-
-
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_candidate_draws_the_same_tokens_alone_and_in_a_batch_of_three(device, dtype):
     prior = _prior("upsampler", device)
     prior.cast_for_sampling(dtype)
     ctx = _tokens(prior, 3, device)[:, :12]
-    batch, _ = _window(prior, _conditioning(prior, 3, device), ctx, [5, 6, 7], dtype)
-    alone, _ = _window(prior, _conditioning(prior, 1, device), ctx[1:2], [6], dtype)
+    batch, _ = _window(prior, synthetic_conditioning(prior, 3, device), ctx, [5, 6, 7], dtype)
+    alone, _ = _window(prior, synthetic_conditioning(prior, 1, device), ctx[1:2], [6], dtype)
     assert torch.equal(batch[1:2], alone)
     assert not torch.equal(batch[0], batch[2])
 
@@ -99,7 +94,7 @@ def test_candidate_draws_the_same_tokens_alone_and_in_a_batch_of_three(device, d
 @pytest.mark.gpu
 def test_compiled_gpu_step_draws_the_eager_tokens():
     prior = _prior("upsampler", "cuda")
-    cond = _conditioning(prior, 2, "cuda")
+    cond = synthetic_conditioning(prior, 2, "cuda")
     ctx = _tokens(prior, 2, "cuda")[:, :12]
     eager, eager_logits = _window(prior, cond, ctx, [3, 4], torch.float32, compiled=False)
     graph, graph_logits = _window(prior, cond, ctx, [3, 4], torch.float32, compiled=True)
