@@ -1,11 +1,11 @@
 """Sampler speed: what the sampler runs (``iter_sample_window``: priming a window, then decode steps), per prior.
 
 Prints one JSON line per figure: ms per step, seconds to prime a window (and, in float32, what its projections'
-matrix products alone take: ``prime_matmuls_s``), aten calls per step (eager), with the
-compiled step and without; in a dtype other than float32, how far the step's logits are from float32's on the same
-weights (``logits_err_vs_fp32``, a share of the logits' spread, and ``top_token_agrees``). On CPU it times the bundled demo priors and width-512 official-shaped networks (random
-weights, n_ctx 2048: an upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3; at
-official sizes it needs a GPU.
+matrix products alone take: ``prime_matmuls_s``), aten calls per step (eager), with the compiled step and without.
+A prior sampled in a dtype other than float32 also gets, on its first line, how far the step's logits are from
+float32's on the same weights (``logits_err_vs_fp32``, a share of the logits' spread, and ``top_token_agrees``).
+On CPU it times the bundled demo priors and width-512 official-shaped networks (random weights, n_ctx 2048: an
+upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3; at official sizes it needs a GPU.
 
     python benchmarks/sampler_speed.py                           # CPU: demo + width-512 shapes
     python benchmarks/sampler_speed.py --only demo --render 10   # also a whole 10 s demo render, all levels
