@@ -162,13 +162,13 @@ LOGIT_CHECK_PRIMED, LOGIT_CHECK_STEPS = 256, 8  # the dtype check: steps after a
 
 
 def step_logits(prior, ctx, cond, dtype):
-    """The step's logits (N, 8, V) after priming the first 256 tokens of ``ctx``, as ``dtype`` samples them; None
-    in a checkout without the check's function (--root)."""
+    """The step's logits (N, 8, V) after priming the lyric prefix and 256 music tokens of ``ctx``, as ``dtype``
+    samples them; None in a checkout without the check's function (--root)."""
     from studio.engine import sampling
 
     if "dtype" not in inspect.signature(getattr(sampling, "teacher_forced_step_logits", lambda: 0)).parameters:
         return None
-    n = min(LOGIT_CHECK_PRIMED, ctx.shape[1] - LOGIT_CHECK_STEPS)
+    n = min(prior.cfg.prefix_len + LOGIT_CHECK_PRIMED, ctx.shape[1] - LOGIT_CHECK_STEPS)
     return sampling.teacher_forced_step_logits(prior, ctx[:, :n + LOGIT_CHECK_STEPS], cond, n,
                                                sampling.priming_chunk(prior.cfg), dtype=dtype).float()
 
