@@ -29,7 +29,7 @@ fi
     $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())"
 } > "$OUT/env.txt" 2>&1
 
-timeout 150 $PY -m pytest -q -m gpu -rs -p no:cacheprovider tests/sampler/test_device_path.py \
+timeout 150 $PY -m pytest -q -m gpu -rs -p no:cacheprovider tests/sampler/test_device_path.py tests/sampler/test_priming_trim.py \
     > "$OUT/gpu_tests.log" 2>&1
 echo "gpu tests: exit $?" >> "$OUT/gpu_tests.log"
 

@@ -189,7 +189,7 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
     hop = int(hop_fraction * cfg.n_ctx)
     n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)
     ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
-    checked = dtype != torch.float32 and getattr(prior, "_sampling_dtype", None) in (None, torch.float32)
+    checked = dtype != torch.float32 and not getattr(prior, "needs_reload_for", lambda d: True)(torch.float32)
     ref = step_logits(prior, ctx, cond, torch.float32) if checked else None  # before the weights are cast
     sampling.cast_for_sampling(prior, dtype)
     if device.type == "cuda":  # peak memory while sampling, not while the float32 weights were held

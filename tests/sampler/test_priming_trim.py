@@ -1,6 +1,6 @@
 """Priming computes what later passes and steps read, and nothing else: a top previous-block layer keeps two
 blocks, so the layer below it gives outputs for those positions alone; the trimmed caches give the full pass's
-logits."""
+logits, on the CPU and (the ``gpu`` mark) on a CUDA GPU."""
 
 import pytest
 import torch
@@ -10,15 +10,18 @@ from studio.engine.demo_config import tiny_prior
 from studio.engine.sampling import teacher_forced_step_logits, window_decoder
 from studio.engine.speed import random_prior, synthetic_conditioning
 
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+CONFIGS = {"upsampler": lambda: tiny_prior(0), "5b_lyrics": lambda: tiny_config(2), "1b_lyrics": lambda: tiny_prior(2)}
 
-def _prior(depth: int, kind: str = "upsampler"):
-    """attn_order 2 (row, column, previous block, row, ...); 5b_lyrics-style (an encoder-decoder layer at 18);
-    1b_lyrics-style (a prime layer on top)."""
-    cfg = {"upsampler": lambda: tiny_prior(0), "5b_lyrics": lambda: tiny_config(2), "1b_lyrics": lambda: tiny_prior(2)
-           }[kind]()
-    cfg.depth = depth
-    torch.manual_seed(depth)
-    prior = random_prior(cfg, torch.device("cpu"))
+
+def _prior(depth=None, kind: str = "upsampler", device: str = "cpu"):
+    """A random tiny net: attn_order 2 (row, column, previous block, row, ...); 5b_lyrics-style (an encoder-decoder
+    layer at 18); 1b_lyrics-style (a prime layer on top). ``depth`` None: the config's own."""
+    cfg = CONFIGS[kind]()
+    if depth is not None:
+        cfg.depth = depth
+    torch.manual_seed(depth or 0)
+    prior = random_prior(cfg, torch.device(device))
     with torch.no_grad():
         for p in prior.parameters():
             p.normal_(0, 0.3)  # large enough that every layer moves the logits
@@ -49,22 +52,25 @@ def test_layer_below_a_previous_block_top_runs_only_the_rows_it_keeps(t1):
 
 
 NETS = {"column top": (2, "upsampler", COLUMN), "previous-block top": (3, "upsampler", PREV_BLOCK),
-        "row top": (4, "upsampler", ROW), "encoder-decoder below the top": (21, "5b_lyrics", COLUMN),
-        "prime top": (16, "1b_lyrics", PRIME)}
+        "row top": (4, "upsampler", ROW), "encoder-decoder top": (19, "5b_lyrics", ENC_DEC),
+        "encoder-decoder below the top": (21, "5b_lyrics", COLUMN), "prime top": (16, "1b_lyrics", PRIME)}
 
 
+@pytest.mark.usefixtures("exact_float32_products")
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("net", NETS)
 @pytest.mark.parametrize("n_known,chunk", [(20, None), (16, None), (21, 6), (9, 4)])
-def test_trimmed_priming_gives_the_full_pass_logits(net, n_known, chunk):
+def test_trimmed_priming_gives_the_full_pass_logits(device, net, n_known, chunk):
     depth, kind, top = NETS[net]
-    prior = _prior(depth, kind)
+    prior = _prior(depth, kind, device)
     funcs = prior.prior.transformer.funcs
     assert funcs[-1] == top and (kind != "5b_lyrics" or funcs[18] == ENC_DEC)
-    cond = synthetic_conditioning(prior, 2, "cpu")
+    cond = synthetic_conditioning(prior, 2, device)
     n_known += prior.cfg.prefix_len
-    tokens = torch.randint(0, prior.cfg.bins, (2, prior.cfg.n_ctx_total))
+    tokens = torch.randint(0, prior.cfg.bins, (2, prior.cfg.n_ctx_total)).to(device)
     with torch.no_grad():
         full = prior.prior(tokens, cond.x_cond, cond.y_cond, cond.encoder_kv)
     got = teacher_forced_step_logits(prior, tokens, cond, n_known, chunk)
-    assert got.abs().max() > 0.1
-    torch.testing.assert_close(got, full[:, n_known:], atol=1e-5, rtol=1e-5)
+    assert got.device.type == device and got.abs().max() > 0.1
+    tol = 1e-5 if device == "cpu" else 1e-4  # a GPU's kernels sum in other orders than the full pass's
+    torch.testing.assert_close(got, full[:, n_known:], atol=tol, rtol=tol)
