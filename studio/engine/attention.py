@@ -76,8 +76,12 @@ class KVCache(nn.Module):
         if hi <= lo:
             return
         k, v = k[:, lo - t0:hi - t0], v[:, lo - t0:hi - t0]
-        s0 = self.slot(lo)
-        if self.func != COLUMN and s0 + hi - lo <= self.k.shape[1]:  # the slots run in order: one slice copy
+        s0, bc = self.slot(lo), self.bc
+        if self.func == COLUMN and lo % bc == 0 and (hi - lo) % bc == 0:  # whole blocks: one strided copy
+            n, s = k.shape[0], k.shape[2]
+            for buf, new in ((self.k, k), (self.v, v)):
+                buf.view(n, bc, self.n_blocks, s)[:, :, lo // bc:hi // bc] = new.view(n, -1, bc, s).transpose(1, 2)
+        elif self.func != COLUMN and s0 + hi - lo <= self.k.shape[1]:  # the slots run in order: one slice copy
             self.k[:, s0:s0 + hi - lo] = k
             self.v[:, s0:s0 + hi - lo] = v
         else:

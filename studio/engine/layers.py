@@ -7,15 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 
-QUICK_GELU_SCALE = 1.702
-
-
-def quick_gelu(x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
-    """``x * sigmoid(1.702 x)``; ``inplace`` overwrites ``x`` with it (one temporary, not two: for passes that do
-    not keep ``x``, as a backward pass would)."""
-    if inplace:
-        return x.mul_(torch.sigmoid_(x * QUICK_GELU_SCALE))
-    return x * torch.sigmoid(QUICK_GELU_SCALE * x)
+GELU_SCALE = 1.702  # the MLP's activation: x * sigmoid(1.702 x) ("quick GELU"), = silu(1.702 x) / 1.702
 
 
 # A decode step multiplies a few rows (the batch) by each weight. With int8 weights (``Conv1D.quantize``) up to this
@@ -50,22 +42,24 @@ class Conv1D(nn.Module):
         self.b = nn.Parameter(self.b.to(dtype), requires_grad=False)
         self.w = None  # (an empty tensor in its place would break loading a saved compiled step)
 
-    def forward(self, x: torch.Tensor, first_out: int = 0) -> torch.Tensor:
-        """``x @ w + b``; with ``first_out``, only the outputs from that one on (the rest are not computed)."""
+    def forward(self, x: torch.Tensor, first_out: int = 0, alpha: float = 1.0, beta: float = 1.0) -> torch.Tensor:
+        """``alpha (x @ w) + beta b`` (``addmm``'s scales, applied inside the matrix product); with ``first_out``,
+        only the outputs from that one on (the rest are not computed)."""
         x2 = x.reshape(-1, x.shape[-1])
         if self.wq is not None:
             wq, scale, b = self.wq, self.scale, self.b
             if first_out:
                 wq, scale, b = wq[first_out:], scale[first_out:], b[first_out:]
             if x2.shape[0] <= INT8_ROWS and x2.dtype == scale.dtype and x2.shape[1] % INT8_K_MULTIPLE == 0:
-                out = torch.ops.aten._weight_int8pack_mm(x2, wq, scale) + b
-            else:
-                out = F.linear(x2, wq.to(x.dtype) * scale.to(x.dtype)[:, None], b.to(x.dtype))
+                out = torch.ops.aten._weight_int8pack_mm(x2, wq, scale)  # (its scales as held: inductor's kernel
+            else:  #                                                         takes no computed ones)
+                out = F.linear(x2, wq.to(x.dtype) * scale.to(x.dtype)[:, None])
+            out = torch.add(b.to(x.dtype) if beta == 1.0 else b.to(x.dtype) * beta, out, alpha=alpha)
             return out.view(x.shape[:-1] + (-1,))
         w, b = (self.w[:, first_out:], self.b[first_out:]) if first_out else (self.w, self.b)
         if w.dtype != x.dtype:
             w, b = w.to(x.dtype), b.to(x.dtype)
-        out = torch.addmm(b, x2, w)
+        out = torch.addmm(b, x2, w, beta=beta, alpha=alpha)
         return out.view(x.shape[:-1] + (-1,))
 
 
@@ -86,4 +80,8 @@ class MLP(nn.Module):
         self.c_proj = Conv1D(n_state, width, init_scale, fp16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.c_proj(quick_gelu(self.c_fc(x), inplace=not torch.is_grad_enabled()))
+        """``c_proj(gelu(c_fc(x)))`` with the quick GELU as one operation: ``c_fc`` returns its outputs times 1.702,
+        SiLU of that is 1.702 times the GELU, and ``c_proj`` multiplies by 1 / 1.702 (the scales ride in the matrix
+        products), in place where no backward pass needs the pre-activation."""
+        h = F.silu(self.c_fc(x, alpha=GELU_SCALE, beta=GELU_SCALE), inplace=not torch.is_grad_enabled())
+        return self.c_proj(h, alpha=1.0 / GELU_SCALE)

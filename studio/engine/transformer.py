@@ -14,7 +14,7 @@ from torch import nn
 
 from .attention import FactoredAttention, KVCache, StepIndex
 from .configs import COLUMN, DENSE, ENC_DEC, PREV_BLOCK, PRIME, ROW, attention_pattern, prime_key_count  # noqa: F401
-from .layers import MLP, Conv1D, LayerNorm, quick_gelu  # noqa: F401
+from .layers import MLP, Conv1D, LayerNorm  # noqa: F401
 
 Pos = Union[int, StepIndex]
 
