@@ -12,6 +12,7 @@ upsampler's attention pattern, and the 5b top level's 8 heads), at batch 1 and 3
     python benchmarks/sampler_speed.py --device cuda --official  # GPU: 5b, 5b_lyrics, 1b_lyrics, upsampler
     python benchmarks/sampler_speed.py --root ../base --no-compile   # the same figures for another checkout
     python benchmarks/sampler_speed.py --only shaped --precision fp32   # the width-512 shapes in float32
+    python benchmarks/sampler_speed.py --only demo --prime-only --root ../base   # priming alone, another checkout
 
 ``--precision`` (auto, fp32, bf16: a song spec's 'precision') sets the dtype of the width-512 shapes and the official
 sizes through ``cascade.sample_dtype``, as a render samples them (auto: bf16 on GPUs and, on CPUs with native bf16,
@@ -101,17 +102,20 @@ def aten_calls_per_step(prior, batch, device, dtype) -> int:
     return sum(e.count for e in prof.key_averages() if e.key.startswith("aten::")) // 4
 
 
-def time_priming(prior, ctx, cond, dtype, device, repeats: int = 5) -> float:
-    """Seconds to prime a window, median of ``repeats``: the window's decoder taken (made once and reused by this
-    checkout, made per window by older ones) and ``ctx`` pushed through it, as ``iter_sample_window`` does before
-    its first step. (``first_token_s``, the first step's surplus over a later one, also counts what a first step
-    does once a window: the eager step's block of noise.)"""
+def time_priming(prior, ctx, cond, dtype, device, repeats: int = 5, budget_s: float = 2.0,
+                 most: int = 31) -> float:
+    """Seconds to prime a window, median of at least ``repeats`` primings, more (up to ``most``) while they fit in
+    ``budget_s``: a demo priming takes milliseconds and its median of five moved by a third between runs on a noisy
+    VM. Each priming takes the window's decoder (made once and reused by this checkout, made per window by older
+    ones) and pushes ``ctx`` through it, as ``iter_sample_window`` does before its first step. (``first_token_s``,
+    the first step's surplus over a later one, also counts what a first step does once a window: the eager step's
+    block of noise.)"""
     from studio.engine import sampling
     from studio.engine.speed import sync
 
     chunk = sampling.priming_chunk(prior.cfg)
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or (len(times) < most and sum(times) < budget_s):
         t0 = time.perf_counter()
         with torch.no_grad():
             if hasattr(sampling, "window_decoder"):
@@ -180,15 +184,36 @@ def against_fp32(got, ref) -> dict:
             "top_token_agrees": round(float((got.argmax(-1) == ref.argmax(-1)).float().mean()), 3)}
 
 
-def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
-    from studio.engine import sampling
-    from studio.engine.speed import sync, synthetic_conditioning
+def window_context(prior, batch, device, steps, hop_fraction):
+    """The conditioning and the primed context of a window after the first: ``n_ctx - hop`` known tokens, as the
+    sampler primes them (fewer where ``steps`` would not fit after them)."""
+    from studio.engine.speed import synthetic_conditioning
 
     cfg = prior.cfg
-    cond = synthetic_conditioning(prior, batch, device)
-    hop = int(hop_fraction * cfg.n_ctx)
-    n_prime = min(cfg.n_ctx_total - hop, cfg.n_ctx_total - steps - 2)
-    ctx = torch.randint(0, cfg.bins, (batch, n_prime), device=device)
+    n_prime = min(cfg.n_ctx_total - int(hop_fraction * cfg.n_ctx), cfg.n_ctx_total - steps - 2)
+    return synthetic_conditioning(prior, batch, device), torch.randint(0, cfg.bins, (batch, n_prime), device=device)
+
+
+def time_prime_only(name, prior, batch, device, dtype, steps, hop_fraction) -> dict:
+    """Priming alone (``--prime-only``): ``prime_s`` and, in float32 on this checkout, ``prime_matmuls_s``."""
+    from studio.engine import sampling
+
+    cond, ctx = window_context(prior, batch, device, steps, hop_fraction)
+    sampling.cast_for_sampling(prior, dtype)
+    time_priming(prior, ctx, cond, dtype, device, repeats=3, budget_s=0.0)  # warm-up
+    out = {"prior": name, "dtype": DTYPE_NAMES[dtype], "batch": batch, "prime_tokens": ctx.shape[1],
+           "prime_s": round(time_priming(prior, ctx, cond, dtype, device), 5)}
+    if hasattr(sampling, "window_decoder") and dtype == torch.float32:
+        out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 5)
+    return out
+
+
+def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
+    from studio.engine import sampling
+    from studio.engine.speed import sync
+
+    cond, ctx = window_context(prior, batch, device, steps, hop_fraction)
+    n_prime = ctx.shape[1]
     checked = dtype != torch.float32 and not getattr(prior, "needs_reload_for", lambda d: True)(torch.float32)
     ref = step_logits(prior, ctx, cond, torch.float32) if checked else None  # before the weights are cast
     sampling.cast_for_sampling(prior, dtype)
@@ -262,13 +287,22 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1 is fastest for small models)")
     ap.add_argument("--no-compile", action="store_true", help="time the eager step only")
     ap.add_argument("--compiled-only", action="store_true", help="time the compiled step only")
+    ap.add_argument("--prime-only", action="store_true",
+                    help="time priming alone (prime_s, median of up to 31): no steps, nothing compiled")
     ap.add_argument("--calls", action="store_true", help="also count aten calls per eager step")
     ap.add_argument("--render", type=float, default=0.0, help="also time a whole demo render of this many seconds")
     ap.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto",
                     help="dtype of the width-512 shapes and official sizes, as a spec's 'precision' (default auto)")
     args = ap.parse_args()
-    sys.path.insert(0, str(Path(args.root or Path(__file__).resolve().parents[1]).resolve()))
+    root = Path(args.root or Path(__file__).resolve().parents[1]).resolve()
+    if not (root / "studio").is_dir():
+        ap.error(f"--root {args.root}: no studio package there (give a checkout of this project)")
+    sys.path.insert(0, str(root))
+    import studio
     from studio.engine import official_config
+
+    if Path(studio.__file__).resolve().parents[1] != root:
+        ap.error(f"studio was imported from {Path(studio.__file__).parent}, not {root}")
     from studio.engine.speed import random_prior
 
     device = torch.device(args.device)
@@ -309,6 +343,9 @@ def main() -> int:
         prior = make()
         dtype = pick_dtype(prior.cfg, device, precision)
         for batch in batches:
+            if args.prime_only:
+                print(json.dumps(time_prime_only(name, prior, batch, device, dtype, args.steps, hop)), flush=True)
+                continue
             for compiled in modes:
                 f = time_window(name, prior, batch, device, dtype, args.steps, hop, compiled)
                 if args.calls and not compiled:
