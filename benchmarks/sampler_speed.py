@@ -194,18 +194,25 @@ def window_context(prior, batch, device, steps, hop_fraction):
     return synthetic_conditioning(prior, batch, device), torch.randint(0, cfg.bins, (batch, n_prime), device=device)
 
 
+def priming_figures(prior, ctx, cond, dtype, device) -> dict:
+    """``prime_tokens``, ``prime_s`` and, in float32 on this checkout's decoder, ``prime_matmuls_s``."""
+    from studio.engine import sampling
+
+    out = {"prime_tokens": ctx.shape[1], "prime_s": round(time_priming(prior, ctx, cond, dtype, device), 5)}
+    if hasattr(sampling, "window_decoder") and dtype == torch.float32:
+        out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 5)
+    return out
+
+
 def time_prime_only(name, prior, batch, device, dtype, steps, hop_fraction) -> dict:
-    """Priming alone (``--prime-only``): ``prime_s`` and, in float32 on this checkout, ``prime_matmuls_s``."""
+    """Priming alone (``--prime-only``), after a warm-up: :func:`priming_figures`."""
     from studio.engine import sampling
 
     cond, ctx = window_context(prior, batch, device, steps, hop_fraction)
     sampling.cast_for_sampling(prior, dtype)
     time_priming(prior, ctx, cond, dtype, device, repeats=3, budget_s=0.0)  # warm-up
-    out = {"prior": name, "dtype": DTYPE_NAMES[dtype], "batch": batch, "prime_tokens": ctx.shape[1],
-           "prime_s": round(time_priming(prior, ctx, cond, dtype, device), 5)}
-    if hasattr(sampling, "window_decoder") and dtype == torch.float32:
-        out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 5)
-    return out
+    return {"prior": name, "dtype": DTYPE_NAMES[dtype], "batch": batch,
+            **priming_figures(prior, ctx, cond, dtype, device)}
 
 
 def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled) -> dict:
@@ -213,7 +220,6 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
     from studio.engine.speed import sync
 
     cond, ctx = window_context(prior, batch, device, steps, hop_fraction)
-    n_prime = ctx.shape[1]
     checked = dtype != torch.float32 and not getattr(prior, "needs_reload_for", lambda d: True)(torch.float32)
     ref = step_logits(prior, ctx, cond, torch.float32) if checked else None  # before the weights are cast
     sampling.cast_for_sampling(prior, dtype)
@@ -233,13 +239,10 @@ def time_window(name, prior, batch, device, dtype, steps, hop_fraction, compiled
     sync(device)
     ms = (time.perf_counter() - t1) / (steps - 1) * 1000
     out = {"prior": name, "dtype": DTYPE_NAMES[dtype], "batch": batch, "compiled": bool(compiled),
-           "ms_per_step": round(ms, 3), "prime_tokens": n_prime, "prime_s": round(time_priming(prior, ctx, cond,
-                                                                                                dtype, device), 4),
+           "ms_per_step": round(ms, 3), **priming_figures(prior, ctx, cond, dtype, device),
            "first_token_s": round(t1 - t0 - ms / 1000, 4), "prepare_s": round(prepare, 2)}
     if ref is not None:
         out.update(against_fp32(step_logits(prior, ctx, cond, dtype), ref))
-    if hasattr(sampling, "window_decoder") and dtype == torch.float32:  # this checkout's decoder
-        out["prime_matmuls_s"] = round(time_matmuls(prior, ctx, cond, dtype, device), 4)
     if device.type == "cuda":
         out["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return out
@@ -299,10 +302,10 @@ def main() -> int:
         ap.error(f"--root {args.root}: no studio package there (give a checkout of this project)")
     sys.path.insert(0, str(root))
     import studio
-    from studio.engine import official_config
 
     if Path(studio.__file__).resolve().parents[1] != root:
         ap.error(f"studio was imported from {Path(studio.__file__).parent}, not {root}")
+    from studio.engine import official_config
     from studio.engine.speed import random_prior
 
     device = torch.device(args.device)
