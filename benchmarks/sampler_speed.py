@@ -102,26 +102,31 @@ def aten_calls_per_step(prior, batch, device, dtype) -> int:
     return sum(e.count for e in prof.key_averages() if e.key.startswith("aten::")) // 4
 
 
+def prime_window(sampling, prior, ctx, cond, dtype) -> None:
+    """One priming, as ``iter_sample_window`` does it before its first step: the window's decoder (made once and
+    reused by this checkout, made per window by older ones) takes ``ctx``. ``sampling`` is the engine's sampling
+    module of the checkout being timed (another one's, in priming_interleaved.py)."""
+    chunk = sampling.priming_chunk(prior.cfg)
+    with torch.no_grad():
+        if hasattr(sampling, "window_decoder"):
+            sampling.window_decoder(prior, cond, dtype).prime(ctx, chunk)
+        else:  # the checkout before the one attention path
+            sampling.CachedDecoder(prior, ctx.shape[0], cond, dtype).prime(ctx, chunk)
+
+
 def time_priming(prior, ctx, cond, dtype, device, repeats: int = 5, budget_s: float = 2.0,
                  most: int = 31) -> float:
-    """Seconds to prime a window, median of at least ``repeats`` primings, more (up to ``most``) while they fit in
-    ``budget_s``: a demo priming takes milliseconds and its median of five moved by a third between runs on a noisy
-    VM. Each priming takes the window's decoder (made once and reused by this checkout, made per window by older
-    ones) and pushes ``ctx`` through it, as ``iter_sample_window`` does before its first step. (``first_token_s``,
-    the first step's surplus over a later one, also counts what a first step does once a window: the eager step's
-    block of noise.)"""
+    """Seconds to prime a window (:func:`prime_window`), median of at least ``repeats`` primings, more (up to
+    ``most``) while they fit in ``budget_s``: a demo priming takes milliseconds and its median of five moved by a
+    third between runs on a noisy VM. (``first_token_s``, the first step's surplus over a later one, also counts
+    what a first step does once a window: the eager step's block of noise.)"""
     from studio.engine import sampling
     from studio.engine.speed import sync
 
-    chunk = sampling.priming_chunk(prior.cfg)
     times = []
     while len(times) < repeats or (len(times) < most and sum(times) < budget_s):
         t0 = time.perf_counter()
-        with torch.no_grad():
-            if hasattr(sampling, "window_decoder"):
-                sampling.window_decoder(prior, cond, dtype).prime(ctx, chunk)
-            else:  # the checkout before the one attention path
-                sampling.CachedDecoder(prior, ctx.shape[0], cond, dtype).prime(ctx, chunk)
+        prime_window(sampling, prior, ctx, cond, dtype)
         sync(device)
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
