@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from sampler_speed import prime_window, window_context  # noqa: E402
 
 ALIAS = "studio_before"
+STEPS = 48  # steps a window must still fit after its primed context, as sampler_speed.py --steps
 IMPORT = re.compile(r"^(\s*(?:from|import)\s+)studio(?=[\s.])", re.MULTILINE)
 
 
@@ -110,7 +111,7 @@ def main() -> int:
                 same = False
             hop = 0.5 if level < 2 else 0.125
             for batch in map(int, args.batches.split(",")):
-                cond, ctx = window_context(prior, batch, torch.device("cpu"), 0 if args.full_window else 64,
+                cond, ctx = window_context(prior, batch, torch.device("cpu"), 0 if args.full_window else STEPS,
                                            0.0 if args.full_window else hop)
                 old_cond = conditioning(other, old_prior, batch)
                 sampling.cast_for_sampling(prior, torch.float32)
