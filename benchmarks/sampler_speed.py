@@ -58,9 +58,11 @@ def _drain(gen):
             return stop.value
 
 
-def _window(prior, ctx, n, cond, batch, dtype, compiled):
-    """iter_sample_window in this checkout's API (seeds) or the older one (torch generators)."""
-    from studio.engine import sampling
+def _window(prior, ctx, n, cond, batch, dtype, compiled, sampling=None):
+    """iter_sample_window in this checkout's API (seeds) or the older one (torch generators); ``sampling`` the
+    engine's sampling module of the checkout timed (default: the one imported as ``studio``)."""
+    if sampling is None:
+        from studio.engine import sampling
 
     params = inspect.signature(sampling.iter_sample_window).parameters
     if "compiled" in params:
@@ -105,7 +107,7 @@ def aten_calls_per_step(prior, batch, device, dtype) -> int:
 def prime_window(sampling, prior, ctx, cond, dtype) -> None:
     """One priming, as ``iter_sample_window`` does it before its first step: the window's decoder (made once and
     reused by this checkout, made per window by older ones) takes ``ctx``. ``sampling`` is the engine's sampling
-    module of the checkout being timed (another one's, in priming_interleaved.py)."""
+    module of the checkout being timed (another one's, in interleaved.py)."""
     chunk = sampling.priming_chunk(prior.cfg)
     with torch.no_grad():
         if hasattr(sampling, "window_decoder"):

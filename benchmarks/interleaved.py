@@ -1,17 +1,19 @@
-"""Priming a window, this checkout against another, interleaved in one process (demo priors, one thread).
+"""Priming a window (or the eager decode step), this checkout against another, interleaved in one process (demo
+priors, one thread).
 
 Timed in separate processes (``sampler_speed.py --prime-only --root``), a demo priming's median moved by a quarter
-between runs on a shared virtual machine, more than the change being measured. Here every priming of the other
-checkout is paired with one of this checkout (their order alternating), on the same weights and the same context,
-and the figure is the median of the pairs' ratios, with its quartiles. The other checkout's ``studio`` package is
+between runs on a shared virtual machine, more than the change being measured. Here every priming (or step) of the
+other checkout is paired with one of this checkout (their order alternating), on the same weights and the same
+context, and the figure is the median of the pairs' ratios, with its quartiles. The other checkout's ``studio`` package is
 copied into a temporary folder as ``studio_before`` (its absolute imports renamed) so that both load side by side.
 
 The C allocator's setting is process-wide: both checkouts run with this one's (``allocator.keep_freed_memory``,
 which the sampler sets on the CPU), or with ``--glibc-defaults`` both with glibc's defaults, what a checkout from
 before that setting ran with.
 
-    python benchmarks/priming_interleaved.py --before ../before                 # the sampler's priming (n_ctx - hop)
-    python benchmarks/priming_interleaved.py --before ../before --full-window   # n_ctx - 2 tokens
+    python benchmarks/interleaved.py --before ../before                 # the sampler's priming (n_ctx - hop)
+    python benchmarks/interleaved.py --before ../before --full-window   # n_ctx - 2 tokens
+    python benchmarks/interleaved.py --before ../before --step          # the eager decode step (300 pairs)
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sampler_speed import prime_window, window_context  # noqa: E402
+from sampler_speed import _window, prime_window, window_context  # noqa: E402
 
 ALIAS = "studio_before"
 STEPS = 48  # steps a window must still fit after its primed context, as sampler_speed.py --steps
+STEP_WINDOW = 400  # --step: tokens a window samples after 64 known ones (a new window's priming is not timed apart)
 IMPORT = re.compile(r"^(\s*(?:from|import)\s+)studio(?=[\s.])", re.MULTILINE)
 
 
@@ -63,9 +66,22 @@ def conditioning(pkg, prior, batch: int):
                                                                                          torch.device("cpu"))
 
 
+def stepper(sampling, prior, ctx, cond):
+    """A function that runs one eager decode step of a window after ``ctx`` (a new window when one ends)."""
+    state = {"gen": None}
+
+    def step():
+        try:
+            next(state["gen"])
+        except (StopIteration, TypeError):  # the window ended, or none yet
+            state["gen"] = _window(prior, ctx, STEP_WINDOW, cond, ctx.shape[0], torch.float32, False, sampling)
+            next(state["gen"])
+    return step
+
+
 def interleave(pairs: int, before, now) -> dict:
     """Medians of ``pairs`` timings of each, and the median and quartiles of the pairs' ratios (before / now)."""
-    for _ in range(5):  # warm-up: decoders made, pages touched
+    for _ in range(20):  # warm-up: decoders made, pages touched
         before(), now()
     times = {"before": [], "now": []}
     for i in range(pairs):
@@ -88,6 +104,7 @@ def main() -> int:
     ap.add_argument("--batches", default="1,3")
     ap.add_argument("--pairs", type=int, default=100, help="pairs per prior and batch (level 2: half as many)")
     ap.add_argument("--full-window", action="store_true", help="prime n_ctx - 2 tokens, not the sampler's n_ctx - hop")
+    ap.add_argument("--step", action="store_true", help="time the eager decode step instead (3x the pairs)")
     ap.add_argument("--glibc-defaults", action="store_true", help="leave the C allocator as glibc sets it")
     args = ap.parse_args()
     checkout = Path(args.before).resolve()
@@ -111,14 +128,22 @@ def main() -> int:
                 same = False
             hop = 0.5 if level < 2 else 0.125
             for batch in map(int, args.batches.split(",")):
-                cond, ctx = window_context(prior, batch, torch.device("cpu"), 0 if args.full_window else STEPS,
-                                           0.0 if args.full_window else hop)
                 old_cond = conditioning(other, old_prior, batch)
                 sampling.cast_for_sampling(prior, torch.float32)
-                fig = interleave(args.pairs if level < 2 else args.pairs // 2,
-                                 lambda: prime_window(other_sampling, old_prior, ctx, old_cond, torch.float32),
-                                 lambda: prime_window(sampling, prior, ctx, cond, torch.float32))
-                print(json.dumps({"prior": f"demo_level_{level}", "batch": batch, "prime_tokens": ctx.shape[1],
+                pairs = args.pairs if level < 2 else args.pairs // 2
+                if args.step:
+                    cond = conditioning(studio, prior, batch)
+                    ctx = torch.randint(0, prior.cfg.bins, (batch, 64))
+                    fig = interleave(3 * pairs, stepper(other_sampling, old_prior, ctx, old_cond),
+                                     stepper(sampling, prior, ctx, cond))
+                else:
+                    cond, ctx = window_context(prior, batch, torch.device("cpu"), 0 if args.full_window else STEPS,
+                                               0.0 if args.full_window else hop)
+                    fig = interleave(pairs,
+                                     lambda: prime_window(other_sampling, old_prior, ctx, old_cond, torch.float32),
+                                     lambda: prime_window(sampling, prior, ctx, cond, torch.float32))
+                print(json.dumps({"prior": f"demo_level_{level}", "batch": batch,
+                                  "timed": "eager step" if args.step else f"priming {ctx.shape[1]} tokens",
                                   "same_weights": same, **fig}), flush=True)
     return 0
 
