@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sampler_speed import _window, prime_window, window_context  # noqa: E402
+from sampler_speed import _window, hop_fraction, prime_window, window_context  # noqa: E402
 
 ALIAS = "studio_before"
 STEPS = 48  # steps a window must still fit after its primed context, as sampler_speed.py --steps
@@ -126,10 +126,10 @@ def main() -> int:
                 same = not old_prior.load_state_dict(prior.state_dict(), strict=False).missing_keys
             except RuntimeError:  # shapes differ: each keeps its own bundled model's
                 same = False
-            hop = 0.5 if level < 2 else 0.125
+            hop = hop_fraction(level)
+            sampling.cast_for_sampling(prior, torch.float32)
             for batch in map(int, args.batches.split(",")):
                 old_cond = conditioning(other, old_prior, batch)
-                sampling.cast_for_sampling(prior, torch.float32)
                 pairs = args.pairs if level < 2 else args.pairs // 2
                 if args.step:
                     cond = conditioning(studio, prior, batch)

@@ -191,6 +191,11 @@ def against_fp32(got, ref) -> dict:
             "top_token_agrees": round(float((got.argmax(-1) == ref.argmax(-1)).float().mean()), 3)}
 
 
+def hop_fraction(level: int) -> float:
+    """The hop fraction a level is sampled with: 0.5 below the top level, 0.125 at it (the official settings)."""
+    return 0.5 if level < 2 else 0.125
+
+
 def window_context(prior, batch, device, steps, hop_fraction):
     """The conditioning and the primed context of a window after the first: ``n_ctx - hop`` known tokens, as the
     sampler primes them (fewer where ``steps`` would not fit after them)."""
@@ -336,7 +341,7 @@ def main() -> int:
             if args.models and name not in args.models.split(","):
                 continue
             priors[name] = (lambda m=model, lv=level: random_prior(official_config(m, lv), device),
-                            [REFERENCE_BATCH[name]], 0.5 if level < 2 else 0.125, args.precision)
+                            [REFERENCE_BATCH[name]], hop_fraction(level), args.precision)
     else:
         batches = [int(b) for b in args.batches.split(",")]
         if args.only != "shaped":
@@ -344,10 +349,10 @@ def main() -> int:
             ms = ModelSet.named("demo")
             for lv in range(3):
                 priors[f"demo_level_{lv}"] = (lambda lv=lv: ms.prior(lv).to(device), batches,
-                                              0.5 if lv < 2 else 0.125, None)
+                                              hop_fraction(lv), None)
         if args.only != "demo":
             for name, cfg in shaped_configs().items():
-                priors[name] = (lambda c=cfg: random_prior(c, device), batches, 0.5 if cfg.level < 2 else 0.125,
+                priors[name] = (lambda c=cfg: random_prior(c, device), batches, hop_fraction(cfg.level),
                                 args.precision)
     for name, (make, batches, hop, precision) in priors.items():
         prior = make()
