@@ -106,12 +106,14 @@ def init_codes(take: Take, models: ModelSet, spec: SongSpec, n_samples: int) -> 
 class _Clock:
     """Seconds per token per level, measured as the job runs, for the ETA."""
 
-    def __init__(self):
-        self.t0 = time.monotonic()
+    def __init__(self, now: Callable[[], float] = time.monotonic):
+        self.now = now
+        self.t0 = now()
         self.rate: dict[int, float] = {}
+        self.window_start, self.first_step = self.t0, None
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.t0
+        return self.now() - self.t0
 
     def eta(self, remaining: dict[int, int]) -> float:
         known = list(self.rate.values())
@@ -119,6 +121,24 @@ class _Clock:
             return float("nan")
         fallback = max(known)
         return sum(n * self.rate.get(lv, fallback) for lv, n in remaining.items())
+
+    def window_begun(self) -> None:
+        self.window_start, self.first_step = self.now(), None
+
+    def stepped(self, step: int, n_steps: int) -> None:
+        if self.first_step is None:
+            self.first_step = (step, n_steps, self.now())
+
+    def window_done(self, level: int, n_new: int, prepared: bool) -> None:
+        """The level's rate from the window just sampled. A window whose first step prepared the sampler (compiled
+        or loaded its step) is timed from that step on: counted in, the preparation would put the ETA out by its
+        length times the windows left (55 minutes for a 6 s render)."""
+        end = self.now()
+        if not prepared:
+            self.rate[level] = (end - self.window_start) / max(1, n_new)
+        elif self.first_step is not None and self.first_step[1] > self.first_step[0]:
+            step, n_steps, t1 = self.first_step
+            self.rate[level] = (end - t1) * n_steps / (n_steps - step) / max(1, n_new)
 
 
 class cpu_threads:
@@ -302,7 +322,7 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
         codes = current[level]
         upper = current.get(level + 1)
         ws = windows[level]
-        compiled, sig = False, None
+        compiled, sig, ran_compiled = False, None, False
         if todo.get(level) and step_compile.wanted(device):
             sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
                                          spec.top_p)
@@ -320,9 +340,10 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
                 continue
             n_new = (w.end - w.start) - have
             rem = remaining_tokens(level, wi)
-            t_win = time.monotonic()
+            clock.window_begun()
 
             def progress(step, n_steps, _wi=wi, _rem=rem):
+                clock.stepped(step, n_steps)
                 left = dict(_rem)
                 left[level] = left.get(level, 0) - step * n_new // max(1, n_steps)
                 return Progress(level, _wi, len(ws), step, n_steps, clock.elapsed(), clock.eta(left))
@@ -335,7 +356,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             take.write_tokens(level, codes, w.start + have, w.end)  # durable before the record counts the window
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
-            clock.rate[level] = (time.monotonic() - t_win) / max(1, n_new)
+            clock.window_done(level, n_new, prepared=compiled and not ran_compiled)
+            ran_compiled = ran_compiled or compiled
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())
         if cancel():  # the level's codes are saved; decoding and the alignment are redone on resume
             raise Cancelled()

@@ -330,3 +330,29 @@ def test_narrow_render_on_cpu_runs_end_to_end_and_records_its_precision(tiny_mod
         codes = back.codes(level)
         assert codes.shape == (1, n) and codes.min() >= 0 and codes.max() < 256
         assert back.audio_path(level, 0).is_file()
+
+
+def test_eta_leaves_out_the_compile_of_a_levels_first_window():
+    """A 6 s render's first level-0 window compiled the step (45 s) and sampled 80 tokens: the ETA then said 55
+    minutes for what took seconds. The window that prepared the sampler is timed from its first step on."""
+    from studio.engine.cascade import _Clock
+    now = [100.0]
+    clock = _Clock(now=lambda: now[0])
+    clock.window_begun()
+    now[0] += 45.0  # priming, then the first step's call compiles the step
+    clock.stepped(1, 80)
+    now[0] += 79 * 0.01  # 79 more steps at 10 ms
+    clock.window_done(0, 80, prepared=True)
+    assert clock.rate[0] == pytest.approx(0.01)  # 79 steps in 0.79 s: the whole window at that pace, per token
+    assert clock.eta({0: 12 * 256}) == pytest.approx(12 * 256 * 0.01)  # about 31 s, not 28 minutes
+    clock.window_begun()  # a later window: priming counts, it recurs every window
+    now[0] += 0.5
+    clock.stepped(1, 256)
+    now[0] += 255 * 0.01
+    clock.window_done(0, 256, prepared=False)
+    assert clock.rate[0] == pytest.approx((0.5 + 2.55) / 256)
+    clock.window_begun()  # a prepared window of one step tells nothing about the rate: the last one stands
+    now[0] += 30.0
+    clock.stepped(1, 1)
+    clock.window_done(0, 1, prepared=True)
+    assert clock.rate[0] == pytest.approx((0.5 + 2.55) / 256)
