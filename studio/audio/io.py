@@ -81,12 +81,17 @@ def check_audio_path(path) -> Path:
     return p
 
 
+def read_failure(err: BaseException) -> str:
+    """libsndfile's reason a file did not open, to go in brackets inside a sentence (its own full stop dropped)."""
+    return (getattr(err, "error_string", None) or str(err)).strip().rstrip(".")
+
+
 def open_audio(p: Path) -> sf.SoundFile:
     """Open p for reading, turning libsndfile's failures into AudioLoadError."""
     try:
         return sf.SoundFile(str(p))
     except (sf.LibsndfileError, RuntimeError) as err:
-        cause = getattr(err, "error_string", None) or str(err)
+        cause = read_failure(err)
         raise AudioLoadError(
             f"Could not read '{p.name}' as audio ({cause}). {_formats_sentence()}; "
             f"convert the file to WAV or FLAC (e.g. with Audacity) and try again."

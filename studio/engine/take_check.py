@@ -14,6 +14,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from ..audio.io import read_failure
 from .code_store import CODES_DTYPE, load_codes
 from .spec import song_lengths
 from .takes import TAKE_FILE, Take
@@ -127,7 +128,7 @@ def _audio_problem(path: Path, n_samples: int, sr: int) -> str | None:
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        return f"it cannot be read as audio ({getattr(exc, 'error_string', None) or exc})"
+        return f"it cannot be read as audio ({read_failure(exc)})"
     if info.samplerate != sr or info.channels != 1:
         return f"it is {info.channels}-channel audio at {info.samplerate} Hz, the take's is mono at {sr} Hz"
     if info.frames != n_samples:

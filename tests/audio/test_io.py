@@ -83,6 +83,7 @@ def test_corrupt_file_names_the_file_and_the_supported_formats(tmp_path):
         load_audio(path, 44100)
     message = str(err.value)
     assert "'broken.wav'" in message
+    assert ".)" not in message and "..." not in message  # libsndfile's full stop dropped inside the brackets
     assert "reads WAV, FLAC, OGG" in message
     assert "convert the file to WAV or FLAC" in message
 
