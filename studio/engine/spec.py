@@ -47,6 +47,15 @@ def _fail(key: str, value, allowed: str) -> SpecError:
     return SpecError(f"'{key}' must be {allowed}, not {_short.repr(value)}.")
 
 
+def prime_too_long(prime, end: float, song_seconds: float) -> SpecError:
+    """The priming clip (``prime.start`` to ``end``, seconds) is not shorter than the song: said in seconds, for a
+    spec file and for the studio's priming range alike."""
+    until = f"{end:.2f} s" if prime.end is not None else f"the file's end ({end:.2f} s)"
+    return SpecError(f"'prime' must be a clip shorter than the song: {prime.start:.2f} s to {until} is "
+                     f"{end - prime.start:.2f} s, the song {song_seconds:.2f} s. End the clip sooner ('prime.end'; in "
+                     f"the studio, the priming clip's 'to') or make the song longer.")
+
+
 def is_whole(value) -> bool:
     """A whole number, never a bool or a float (the rule for every integer field read from a file)."""
     return isinstance(value, Integral) and not isinstance(value, bool)
@@ -196,7 +205,7 @@ class SongSpec:
                                         f"most {MAX_SECONDS:g}, or nothing")
         self.prime = _prime(self.prime)
         if self.prime is not None and self.prime.end is not None and self.prime.end - self.prime.start >= self.seconds:
-            raise _fail("prime", asdict(self.prime), f"a clip shorter than the song ({self.seconds:g} s)")
+            raise prime_too_long(self.prime, self.prime.end, self.seconds)
         self.device = _choice("device", self.device, DEVICES)
         self.precision = _choice("precision", self.precision, PRECISIONS)
         if self.chunk_size is not None:
@@ -308,5 +317,4 @@ def validate_for_model(spec: SongSpec, models) -> None:
             raise _fail("prime.start", spec.prime.start, f"before the file's end ({info.seconds:.3f} s)")
         clip = (spec.prime.end if spec.prime.end is not None else info.seconds) - spec.prime.start
         if clip * models.sr >= n_samples:
-            raise _fail("prime", asdict(spec.prime), f"a clip shorter than the song ({n_samples / models.sr:.3f} s); "
-                                                     f"set 'prime.end' or make the song longer")
+            raise prime_too_long(spec.prime, info.seconds, n_samples / models.sr)

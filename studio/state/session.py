@@ -42,6 +42,7 @@ class StudioSession(JobRequests, QObject):
     window_done = Signal(object)  # WindowDone (its codes: the window's own, (N, end - start))
     level_done = Signal(int)  # a level of the running job is sampled and decoded
     job_ended = Signal(object)  # JobDone
+    job_not_started = Signal(str)  # the kind of a started job that failed before it made its take (why: ``error``)
     busy_changed = Signal(bool)
     queue_changed = Signal(list)  # labels of the jobs waiting, first to start first
     units_changed = Signal(list)  # what each farm worker samples for the running job, e.g. "level 1 window 3 - worker 2"
@@ -305,6 +306,7 @@ class StudioSession(JobRequests, QObject):
     def _job_failed(self, event: JobFailed) -> None:
         kind = self.running_kind
         self._end_job()
+        self.job_not_started.emit(kind)
         self.error.emit(event.message)
         self._run_results.append(f"{kind} could not start")
         self._start_next()

@@ -93,3 +93,26 @@ def test_a_queued_job_that_cannot_start_is_reported_and_the_queue_goes_on(qtbot,
     assert "generate could not start" in finished[0]
     ends = rec.of("job_ended")
     assert len(ends) == 2 and all(e.error is None for e in ends)  # the first job and the third one
+
+
+def test_a_job_that_cannot_start_leaves_the_progress_panel_idle_and_says_why_in_seconds(qtbot, studio, tmp_path):
+    """A priming clip as long as the song: the sampler refuses it before making a take. The panel said
+    "Generate 0005-generate 0%, left measuring..." with Cancel lit after that, and the message quoted a dict."""
+    import numpy as np
+    import soundfile as sf
+
+    window, session, rec = studio
+    clip = tmp_path / "my track.wav"
+    sf.write(clip, 0.1 * np.sin(np.linspace(0, 2000, 2 * 16000)), 16000)  # 2 s
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=1))  # a 0.372 s song
+    assert window.editor.prime.set_file(str(clip))  # the whole file: 0 s to its end
+    takes = session.project.project.takes_dir
+    before = sorted(takes.iterdir()) if takes.exists() else []
+    with qtbot.waitSignal(session.job_not_started, timeout=JOB_MS):
+        qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
+    assert window.progress.title.text() == "Generate could not start"
+    assert not window.progress.cancel_button.isEnabled() and not session.busy
+    assert (sorted(takes.iterdir()) if takes.exists() else []) == before  # nothing made
+    message = window.errors[-1]
+    assert "must be a clip shorter than the song: 0.00 s to the file's end (2.00 s) is 2.00 s" in message
+    assert "the song 0.37 s" in message and "{" not in message and "priming clip's 'to'" in message
