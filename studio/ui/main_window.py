@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         s.window_done.connect(self.progress.window_done)
         s.level_done.connect(self.progress.level_done)
         s.job_ended.connect(self._job_ended)
-        s.job_not_started.connect(lambda kind: self._job_over(f"{kind.capitalize()} could not start"))
+        s.job_not_started.connect(lambda kind: self._job_over(f"{kind.capitalize()} could not start", ran=False))
         s.take_loaded.connect(self._take_loaded)
         s.codes_changed.connect(self.codes.update_level_soon)
         s.preview_changed.connect(self._preview)
@@ -345,9 +345,10 @@ class MainWindow(QMainWindow):
         state = "failed" if done.error else "cancelled (resumable)" if done.cancelled else "done"
         self._job_over(f"{Path(done.take_dir).name}: {state}")
 
-    def _job_over(self, text: str) -> None:
-        """The job ended, or failed before its take was made: the progress panel says so, the views stop following."""
-        self.progress.finish(text)
+    def _job_over(self, text: str, ran: bool = True) -> None:
+        """The job ended, or (not ``ran``) failed before its take was made: the progress panel says so, the views
+        stop following."""
+        self.progress.finish(text, ran)
         self.codes.set_windows({})
         self.codes.set_current(None)
         self.waveform.set_sampled_until(None)

@@ -61,9 +61,12 @@ class ProgressPanel(QWidget):
                 bar.setValue(0)
             self.time_label.setText("elapsed 0:00, left measuring...")
 
-    def finish(self, text: str) -> None:
+    def finish(self, text: str, ran: bool = True) -> None:
+        """The job ended (``ran``: its times stay shown), or never started (no time to show)."""
         self.set_running(False)
         self.title.setText(text)
+        if not ran:
+            self.time_label.clear()
 
     def planned(self, event) -> None:
         """JobPlanned: the windows of every level; sizes the whole-job bar in the tokens they add."""

@@ -110,7 +110,7 @@ def test_a_job_that_cannot_start_leaves_the_progress_panel_idle_and_says_why_in_
     before = sorted(takes.iterdir()) if takes.exists() else []
     with qtbot.waitSignal(session.job_not_started, timeout=JOB_MS):
         qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
-    assert window.progress.title.text() == "Generate could not start"
+    assert window.progress.title.text() == "Generate could not start" and window.progress.time_label.text() == ""
     assert not window.progress.cancel_button.isEnabled() and not session.busy
     assert (sorted(takes.iterdir()) if takes.exists() else []) == before  # nothing made
     message = window.errors[-1]
