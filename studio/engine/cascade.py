@@ -129,6 +129,10 @@ class _Clock:
         if self.first_step is None:
             self.first_step = (step, n_steps, self.now())
 
+    def to_first_step(self) -> Optional[float]:
+        """Seconds from the window's start to its first step (priming and, in a prepared window, the preparation)."""
+        return None if self.first_step is None else self.first_step[2] - self.window_start
+
     def window_done(self, level: int, n_new: int, prepared: bool) -> None:
         """The level's rate from the window just sampled. A window whose first step prepared the sampler (compiled
         or loaded its step) is timed from that step on: counted in, the preparation would put the ETA out by its
@@ -322,18 +326,17 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
         codes = current[level]
         upper = current.get(level + 1)
         ws = windows[level]
-        compiled, sig, ran_compiled = False, None, False
+        compiled, sig, ran_compiled, wait, warm = False, None, False, 0.0, False
         if todo.get(level) and step_compile.wanted(device):
             sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
                                          spec.top_p)
             compiled = step_compile.pays(device, sig, left(level, todo[level]) * n_batches[level], rates[level][0])
-            if not compiled and not step_compile.is_warm(sig):
+            wait, warm = step_compile.expected_compile_s(device, sig), step_compile.is_warm(sig)
+            if not compiled and not warm:
                 deferred.add(level)  # worth compiling for the next job, out of this one's way (warm_up.py)
-            wait = step_compile.expected_compile_s(device, sig)
             if compiled and wait:
-                yield Preparing(level, f"preparing the sampler for level {level} (compiling its step, about "
-                                       f"{wait:.0f} s{'' if step_compile.is_warm(sig) else ', first time only'})",
-                                wait)
+                what = "loading its compiled step" if warm else "compiling its step, first time only"
+                yield Preparing(level, f"preparing the sampler for level {level} ({what}, about {wait:.0f} s)", wait)
         for wi, w in enumerate(ws):
             have = sampled_prefix(codes, w)
             if have >= w.end - w.start:
@@ -356,6 +359,8 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             take.write_tokens(level, codes, w.start + have, w.end)  # durable before the record counts the window
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
+            if compiled and wait and not ran_compiled and clock.to_first_step() is not None:
+                step_compile.record_compile_cost(device, warm, clock.to_first_step())  # the next estimate's
             clock.window_done(level, n_new, prepared=compiled and not ran_compiled)
             ran_compiled = ran_compiled or compiled
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())

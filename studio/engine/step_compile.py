@@ -104,17 +104,60 @@ def is_warm(sig: str) -> bool:
     return sig in _ran_here or _marker(sig).exists()
 
 
+def _cost_key(device: torch.device, warm: bool) -> str:
+    return f"{'cuda' if device.type == 'cuda' else 'cpu'}-{'load' if warm else 'compile'}"
+
+
+def _costs_file() -> Path:
+    return cache_dir() / "prepare_seconds.json"
+
+
+def _compile_cost(device: torch.device, warm: bool) -> float:
+    """Seconds to compile the step (``warm``: to load it compiled): the last one measured on this machine, else
+    :data:`COMPILE_S`."""
+    import json
+
+    try:
+        seen = json.loads(_costs_file().read_text(encoding="utf-8")).get(_cost_key(device, warm))
+    except (OSError, ValueError, AttributeError):  # none yet, or a damaged file: the defaults
+        seen = None
+    if isinstance(seen, (int, float)) and 0 < seen < 24 * 3600:
+        return float(seen)
+    return COMPILE_S[("cuda" if device.type == "cuda" else "cpu", warm)]
+
+
+def record_compile_cost(device: torch.device, warm: bool, seconds: float) -> None:
+    """Keep how long preparing the step took here (compiling it, or with ``warm`` loading it), for the next
+    estimate and the next decision whether compiling pays."""
+    import json
+
+    from .atomic_files import atomic_write_bytes
+
+    try:
+        seen = json.loads(_costs_file().read_text(encoding="utf-8"))
+        seen = seen if isinstance(seen, dict) else {}
+    except (OSError, ValueError):
+        seen = {}
+    seen[_cost_key(device, warm)] = round(float(seconds), 1)
+    try:
+        _costs_file().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(_costs_file(), json.dumps(seen).encode())
+    except OSError:
+        pass  # a read-only cache only costs the estimate
+
+
 def pays(device: torch.device, sig: str, steps: int, eager_s_per_step: float) -> bool:
     """Whether compiling the step for ``steps`` decode steps saves more time than compiling costs."""
     kind = "cuda" if device.type == "cuda" else "cpu"
     if sig in _ran_here or forced():
         return True
     saved = steps * eager_s_per_step * (1.0 - 1.0 / SPEEDUP[kind])
-    return saved > COMPILE_S[(kind, is_warm(sig))]
+    return saved > _compile_cost(device, is_warm(sig))
 
 
 def expected_compile_s(device: torch.device, sig: str) -> float:
-    return 0.0 if sig in _ran_here else COMPILE_S[("cuda" if device.type == "cuda" else "cpu", is_warm(sig))]
+    """Seconds the step's preparation is expected to take before a level's first step (none once it ran here)."""
+    return 0.0 if sig in _ran_here else _compile_cost(device, is_warm(sig))
 
 
 def mark_warm(sig: str) -> None:

@@ -273,6 +273,14 @@ def test_compiled_take_says_it_prepares_and_equals_the_eager_take(tiny_models, t
     assert [e.level for e in events if isinstance(e, Preparing)] == [2, 1, 0]
     assert not step_compile._failed, step_compile._failed
     assert len(list((tmp_path / "cache" / "jukebox-studio" / "compiled" / "warm").iterdir())) == 3
+    import torch
+    kept = tmp_path / "cache" / "jukebox-studio" / "compiled" / "prepare_seconds.json"
+    seen = json.loads(kept.read_text())  # how long this machine took to compile, for the next "about N s"
+    assert seen["cpu-compile"] > 0 and set(seen) == {"cpu-compile"}
+    cpu = torch.device("cpu")
+    assert step_compile.expected_compile_s(cpu, "a graph not compiled yet") == seen["cpu-compile"]
+    kept.write_text("{damaged")
+    assert step_compile.expected_compile_s(cpu, "a graph not compiled yet") == step_compile.COMPILE_S[("cpu", False)]
     for level in range(3):
         assert np.array_equal(Take.load(compiled.path).codes(level), Take.load(eager.path).codes(level))
 
