@@ -162,8 +162,10 @@ class TakesBrowser(QWidget):
     def update_panel(self) -> None:
         """The candidates, the info line and the buttons of the selected take."""
         summary = self.state.summary(self.state.current) if self.state.current else None
-        for b in self.cand_group.buttons():
+        for b in self.cand_group.buttons():  # out of sight now: a modal message opening next runs no deferred delete
             self.cand_group.removeButton(b)
+            self.cand_box.removeWidget(b)
+            b.hide()
             b.deleteLater()
         if summary is not None:
             for i in range(summary.n_candidates):

@@ -116,3 +116,20 @@ def test_a_job_that_cannot_start_leaves_the_progress_panel_idle_and_says_why_in_
     message = window.errors[-1]
     assert "must be a clip shorter than the song: 0.00 s to the file's end (2.00 s) is 2.00 s" in message
     assert "the song 0.37 s" in message and "{" not in message and "priming clip's 'to'" in message
+
+
+def test_the_candidate_buttons_are_shown_once_when_the_panel_is_rebuilt(qtbot, studio):
+    """The takes panel rebuilds its candidate buttons when a job starts; the old ones, left to a deferred delete,
+    stayed on screen beside the new ones ("1 1") while a message box was open."""
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    window, session, rec = studio
+    type_spec(qtbot, window.editor, dict(TINY_SPEC, candidates=2))
+    with qtbot.waitSignal(session.job_ended, timeout=JOB_MS):
+        qtbot.mouseClick(window.editor.generate_button, Qt.LeftButton)
+    for _ in range(2):
+        window.takes.update_panel()
+        QApplication.processEvents()  # shows the new buttons; a deferred delete waits for the outer loop
+        shown = [b.text() for b in window.takes.findChildren(QPushButton) if b.isVisibleTo(window)
+                 and b.text().isdigit()]
+        assert shown == ["1", "2"]
