@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Callable, Iterator, Optional
 
 import numpy as np
@@ -110,6 +110,7 @@ class _Clock:
         self.now = now
         self.t0 = now()
         self.rate: dict[int, float] = {}
+        self.waits: dict[int, float] = {}  # level -> seconds its step's preparation will take before it samples
         self.window_start, self.first_step = self.t0, None
 
     def elapsed(self) -> float:
@@ -120,7 +121,8 @@ class _Clock:
         if not known:
             return float("nan")
         fallback = max(known)
-        return sum(n * self.rate.get(lv, fallback) for lv, n in remaining.items())
+        return sum(n * self.rate.get(lv, fallback) + (self.waits.get(lv, 0.0) if n > 0 else 0.0)
+                   for lv, n in remaining.items())
 
     def window_begun(self) -> None:
         self.window_start, self.first_step = self.now(), None
@@ -143,6 +145,29 @@ class _Clock:
         elif self.first_step is not None and self.first_step[1] > self.first_step[0]:
             step, n_steps, t1 = self.first_step
             self.rate[level] = (end - t1) * n_steps / (n_steps - step) / max(1, n_new)
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How a level's decode step runs in a job: compiled or not (``step_compile.pays``), the graph's key, and the
+    preparation (compiling, or loading a warm graph) it waits for before its first step."""
+    sig: Optional[str] = None
+    compiled: bool = False
+    wait: float = 0.0
+    warm: bool = False
+
+    @classmethod
+    def decide(cls, device, cfg, batch: int, dtype, spec, steps: int, eager_s_per_step: float) -> "StepPlan":
+        if not steps or not step_compile.wanted(device):
+            return cls()
+        sig = step_compile.signature(asdict(cfg), batch, dtype, device.type, spec.top_k, spec.top_p)
+        compiled = step_compile.pays(device, sig, steps, eager_s_per_step)
+        return cls(sig, compiled, step_compile.expected_compile_s(device, sig) if compiled else 0.0,
+                   step_compile.is_warm(sig))
+
+    def seconds_per_step(self, device, eager_s_per_step: float) -> float:
+        """The step's expected seconds: the eager step's measured, divided by the compiled step's usual gain."""
+        return eager_s_per_step / step_compile.speedup(device) if self.compiled else eager_s_per_step
 
 
 class cpu_threads:
@@ -299,10 +324,13 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
 
     eta = 0.0
     rates = measured_rates(models, device, dtypes, batches, spec.hop_fraction)
+    steps = {lv: StepPlan.decide(device, models.prior(lv).cfg, batches[lv], dtypes[lv], spec,
+                                 left(lv, todo[lv]) * n_batches[lv], per_token)
+             for lv, (per_token, _) in rates.items()}
     for lv, (per_token, prime_s) in rates.items():
-        clock.rate[lv] = per_token * n_batches[lv]
-        eta += left(lv, todo[lv]) * per_token * n_batches[lv]
-        eta += len(todo[lv]) * prime_s * n_batches[lv]
+        clock.rate[lv] = steps[lv].seconds_per_step(device, per_token) * n_batches[lv]
+        clock.waits[lv] = steps[lv].wait
+        eta += left(lv, todo[lv]) * clock.rate[lv] + len(todo[lv]) * prime_s * n_batches[lv] + steps[lv].wait
     yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
                      tokens, len(plan.candidates), eta)
     clock.t0 = time.monotonic()
@@ -326,17 +354,15 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
         codes = current[level]
         upper = current.get(level + 1)
         ws = windows[level]
-        compiled, sig, ran_compiled, wait, warm = False, None, False, 0.0, False
-        if todo.get(level) and step_compile.wanted(device):
-            sig = step_compile.signature(asdict(prior.cfg), batches[level], dtype, device.type, spec.top_k,
-                                         spec.top_p)
-            compiled = step_compile.pays(device, sig, left(level, todo[level]) * n_batches[level], rates[level][0])
-            wait, warm = step_compile.expected_compile_s(device, sig), step_compile.is_warm(sig)
-            if not compiled and not warm:
-                deferred.add(level)  # worth compiling for the next job, out of this one's way (warm_up.py)
-            if compiled and wait:
-                what = "loading its compiled step" if warm else "compiling its step, first time only"
-                yield Preparing(level, f"preparing the sampler for level {level} ({what}, about {wait:.0f} s)", wait)
+        step = steps.get(level, StepPlan())
+        compiled, ran_compiled = step.compiled, False
+        clock.waits.pop(level, None)  # from here the ETA counts what the preparation leaves, not the preparation
+        if step.sig is not None and not compiled and not step.warm:
+            deferred.add(level)  # worth compiling for the next job, out of this one's way (warm_up.py)
+        if compiled and step.wait:
+            what = "loading its compiled step" if step.warm else "compiling its step, first time only"
+            about = f"about {step.wait:.0f} s" if step.wait >= 1.5 else "a second or so"
+            yield Preparing(level, f"preparing the sampler for level {level} ({what}, {about})", step.wait)
         for wi, w in enumerate(ws):
             have = sampled_prefix(codes, w)
             if have >= w.end - w.start:
@@ -354,13 +380,13 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             new = yield from _sample_window_batched(prior, take, spec, level, w, have, n_new, codes, upper,
                                                     info, total_length, device, dtype, cancel, progress, compiled)
             if compiled and step_compile.wanted(device):  # it compiled and ran: the cache is warm now
-                step_compile.mark_warm(sig)
+                step_compile.mark_warm(step.sig)
             codes[:, w.start + have:w.end] = new
             take.write_tokens(level, codes, w.start + have, w.end)  # durable before the record counts the window
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
-            if compiled and wait and not ran_compiled and clock.to_first_step() is not None:
-                step_compile.record_compile_cost(device, warm, clock.to_first_step())  # the next estimate's
+            if compiled and step.wait and not ran_compiled and clock.to_first_step() is not None:
+                step_compile.record_compile_cost(device, step.warm, clock.to_first_step())  # the next estimate's
             clock.window_done(level, n_new, prepared=compiled and not ran_compiled)
             ran_compiled = ran_compiled or compiled
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())

@@ -155,6 +155,11 @@ def pays(device: torch.device, sig: str, steps: int, eager_s_per_step: float) ->
     return saved > _compile_cost(device, is_warm(sig))
 
 
+def speedup(device: torch.device) -> float:
+    """The compiled step's usual gain over the eager step, for estimates before it has run."""
+    return SPEEDUP["cuda" if device.type == "cuda" else "cpu"]
+
+
 def expected_compile_s(device: torch.device, sig: str) -> float:
     """Seconds the step's preparation is expected to take before a level's first step (none once it ran here)."""
     return 0.0 if sig in _ran_here else _compile_cost(device, is_warm(sig))

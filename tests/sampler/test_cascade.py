@@ -364,3 +364,6 @@ def test_eta_leaves_out_the_compile_of_a_levels_first_window():
     clock.stepped(1, 1)
     clock.window_done(0, 1, prepared=True)
     assert clock.rate[0] == pytest.approx((0.5 + 2.55) / 256)
+    clock.waits[1] = 40.0  # a level still to come compiles its step first: its wait counts while it has tokens left
+    assert clock.eta({0: 256, 1: 100}) == pytest.approx(3.05 + 40.0 + 100 * (0.5 + 2.55) / 256)
+    assert clock.eta({0: 256, 1: 0}) == pytest.approx(3.05)
