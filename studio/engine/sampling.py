@@ -221,7 +221,9 @@ def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, c
         dec.prime(context, chunk_size)
     step_fn = step_compile.step_function(sample_step_keyed, device, compiled, key_of=step_key)
     block_noise = step_fn is sample_step_keyed  # eager: noise a block of steps at a time
-    prev = (context[:, -1:] if context.shape[1] else torch.zeros(n, 1, dtype=torch.long, device=device)).clone()
+    prev = torch.zeros(n, 1, dtype=torch.long, device=device)  # its own strides: a saved step's guards check them
+    if context.shape[1]:
+        prev.copy_(context[:, -1:])
     t = torch.tensor(context.shape[1], device=device)
     keys = torch.tensor([int(s) for s in seeds], dtype=torch.long, device=device)
     temp_t = torch.tensor(float(temp), device=device)
