@@ -131,10 +131,6 @@ class _Clock:
         if self.first_step is None:
             self.first_step = (step, n_steps, self.now())
 
-    def to_first_step(self) -> Optional[float]:
-        """Seconds from the window's start to its first step (priming and, in a prepared window, the preparation)."""
-        return None if self.first_step is None else self.first_step[2] - self.window_start
-
     def window_done(self, level: int, n_new: int, prepared: bool) -> None:
         """The level's rate from the window just sampled. A window whose first step prepared the sampler (compiled
         or loaded its step) is timed from that step on: counted in, the preparation would put the ETA out by its
@@ -385,8 +381,6 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
             take.write_tokens(level, codes, w.start + have, w.end)  # durable before the record counts the window
             take.record.windows_done[level] = take.record.windows_done.get(level, 0) + 1
             take.save()
-            if compiled and step.wait and not ran_compiled and clock.to_first_step() is not None:
-                step_compile.record_compile_cost(device, step.warm, clock.to_first_step())  # the next estimate's
             clock.window_done(level, n_new, prepared=compiled and not ran_compiled)
             ran_compiled = ran_compiled or compiled
             yield WindowDone(level, wi, len(ws), w.start, w.end, codes[:, w.start:w.end].copy())

@@ -19,6 +19,7 @@ import inspect
 import os
 import shutil
 import sys
+import time
 import weakref
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -128,7 +129,8 @@ def _compile_cost(device: torch.device, warm: bool) -> float:
 
 def record_compile_cost(device: torch.device, warm: bool, seconds: float) -> None:
     """Keep how long preparing the step took here (compiling it, or with ``warm`` loading it), for the next
-    estimate and the next decision whether compiling pays."""
+    estimate and the next decision whether compiling pays. Recorded where the graph is made, which knows which of
+    the two happened (a warm marker can outlive its graph: an edited engine, another window's shapes)."""
     import json
 
     from .atomic_files import atomic_write_bytes
@@ -367,15 +369,17 @@ class _Precompiled:
         if _failed.get(self.kind):
             return self.eager(*args)
         try:
-            key = self.key_of(*args)
+            key, loaded_before = self.key_of(*args), self.loaded
             graph = self.graphs.get(key)
             if graph is None:
                 path = graph_file(key)
+                t0 = time.monotonic()
                 graph = _load_graph(path, args)
                 if graph is not None:
                     self.loaded += 1
                 else:
                     graph = _compile_graph(self.eager, path, args)
+                record_compile_cost(torch.device("cpu"), self.loaded > loaded_before, time.monotonic() - t0)
                 self.graphs[key] = graph
             seen = self.checked.get(key)
             if seen is None or seen() is not args[0]:

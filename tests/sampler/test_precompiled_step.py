@@ -112,3 +112,5 @@ def test_a_step_saved_after_one_context_length_loads_for_another(fixtures_dir, t
     assert first["loaded"] == 0 and first["traced"] == 1
     assert second["loaded"] == third["loaded"] == 1 and second["traced"] == third["traced"] == 0
     assert first["tokens"] != second["tokens"]  # other contexts, other windows: the same graph drew both
+    seen = json.loads((tmp_path / "jukebox-studio" / "compiled" / "prepare_seconds.json").read_text())
+    assert set(seen) == {"cpu-compile", "cpu-load"} and min(seen.values()) > 0  # each kept under what happened
