@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import json
 import os
 import shutil
 import sys
@@ -26,6 +27,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
+from .atomic_files import atomic_write_bytes
 from .paths import user_cache_dir
 
 _setting: Optional[bool] = None  # None: the environment decides (JUKEBOX_COMPILE), default on
@@ -105,8 +107,13 @@ def is_warm(sig: str) -> bool:
     return sig in _ran_here or _marker(sig).exists()
 
 
+def _kind(device: torch.device) -> str:
+    """The compile path a device takes: "cuda" (CUDA graphs) or "cpu" (inductor's C++)."""
+    return "cuda" if device.type == "cuda" else "cpu"
+
+
 def _cost_key(device: torch.device, warm: bool) -> str:
-    return f"{'cuda' if device.type == 'cuda' else 'cpu'}-{'load' if warm else 'compile'}"
+    return f"{_kind(device)}-{'load' if warm else 'compile'}"
 
 
 def _costs_file() -> Path:
@@ -116,25 +123,19 @@ def _costs_file() -> Path:
 def _compile_cost(device: torch.device, warm: bool) -> float:
     """Seconds to compile the step (``warm``: to load it compiled): the last one measured on this machine, else
     :data:`COMPILE_S`."""
-    import json
-
     try:
         seen = json.loads(_costs_file().read_text(encoding="utf-8")).get(_cost_key(device, warm))
     except (OSError, ValueError, AttributeError):  # none yet, or a damaged file: the defaults
         seen = None
     if isinstance(seen, (int, float)) and 0 < seen < 24 * 3600:
         return float(seen)
-    return COMPILE_S[("cuda" if device.type == "cuda" else "cpu", warm)]
+    return COMPILE_S[(_kind(device), warm)]
 
 
 def record_compile_cost(device: torch.device, warm: bool, seconds: float) -> None:
     """Keep how long preparing the step took here (compiling it, or with ``warm`` loading it), for the next
     estimate and the next decision whether compiling pays. Recorded where the graph is made, which knows which of
     the two happened (a warm marker can outlive its graph: an edited engine, another window's shapes)."""
-    import json
-
-    from .atomic_files import atomic_write_bytes
-
     try:
         seen = json.loads(_costs_file().read_text(encoding="utf-8"))
         seen = seen if isinstance(seen, dict) else {}
@@ -150,16 +151,15 @@ def record_compile_cost(device: torch.device, warm: bool, seconds: float) -> Non
 
 def pays(device: torch.device, sig: str, steps: int, eager_s_per_step: float) -> bool:
     """Whether compiling the step for ``steps`` decode steps saves more time than compiling costs."""
-    kind = "cuda" if device.type == "cuda" else "cpu"
     if sig in _ran_here or forced():
         return True
-    saved = steps * eager_s_per_step * (1.0 - 1.0 / SPEEDUP[kind])
+    saved = steps * eager_s_per_step * (1.0 - 1.0 / speedup(device))
     return saved > _compile_cost(device, is_warm(sig))
 
 
 def speedup(device: torch.device) -> float:
     """The compiled step's usual gain over the eager step, for estimates before it has run."""
-    return SPEEDUP["cuda" if device.type == "cuda" else "cpu"]
+    return SPEEDUP[_kind(device)]
 
 
 def expected_compile_s(device: torch.device, sig: str) -> float:
