@@ -17,11 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    """Print one JSON line per level (``time_prior``'s figures), then the projection for the whole song."""
-    from studio.engine.cascade import cpu_threads, pick_device, sample_dtype
+    """Print one JSON line per level (``time_prior``'s figures), then the projection for the whole song. A level
+    is timed with the step a render of the song would run: compiled where compiling pays and the compiled step is
+    already in this machine's cache (``eager_ms_per_step`` then gives the other), else the eager step."""
+    from studio.engine.cascade import StepPlan, cpu_threads, pick_device, sample_dtype
     from studio.engine.checkpoints import CheckpointError
     from studio.engine.modelset import ModelSet
-    from studio.engine.spec import SongSpec, SpecError
+    from studio.engine.sampling_defaults import fill_model_defaults
+    from studio.engine.spec import SongSpec, SpecError, token_at
     from studio.engine.speed import projected_seconds, time_prior
 
     try:
@@ -30,6 +33,7 @@ def run(args) -> int:
                         seed=0)
         device = pick_device(spec)
         models = ModelSet.named(spec.model).to(device)
+        fill_model_defaults(spec, models)  # the model's filter, as a render's: it names the compiled step
         priors = {level: models.prior(level) for level in range(models.levels)}
     except (SpecError, CheckpointError, RuntimeError) as exc:  # RuntimeError: out of device memory
         print(f"error: {exc}", file=sys.stderr)
@@ -40,9 +44,14 @@ def run(args) -> int:
         prior = priors[level]
         dtype = sample_dtype(device, prior.cfg, spec.precision)  # as a render of the spec samples this level
         with cpu_threads(device, prior.cfg.width):
+            eager = time_prior(f"level_{level}", prior, spec.candidates, device, dtype, args.steps,
+                               spec.hop_fraction[level], compiled=False)
+            steps = token_at(spec.seconds, models.sr, models.hop_lengths[level])
+            plan = StepPlan.decide(device, prior.cfg, spec.candidates, dtype, spec, steps, eager["ms_per_step"] / 1e3)
             figs[level] = time_prior(f"level_{level}", prior, spec.candidates, device, dtype, args.steps,
-                                     spec.hop_fraction[level], compiled=False)
-        print(json.dumps(figs[level]))
+                                     spec.hop_fraction[level], True, spec.top_k, spec.top_p) \
+                if plan.compiled and plan.warm else eager
+        print(json.dumps({**figs[level], "eager_ms_per_step": eager["ms_per_step"]}))
     n_ctx = {level: prior.cfg.n_ctx for level, prior in priors.items()}
 
     def projected(levels) -> float:

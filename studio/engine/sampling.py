@@ -202,6 +202,12 @@ def step_key(dec: WindowDecoder, prev, t, keys, temp, top_k: int, top_p: float, 
     return (dec.graph_key, top_k, top_p, allowed_from)
 
 
+def allowed_classes(cfg) -> Optional[slice]:
+    """The classes a prior may draw: its music codes only where lyrics share its vocabulary (``single_enc_dec``,
+    codes after the ``n_vocab`` lyric tokens), else all."""
+    return slice(cfg.n_vocab, None) if cfg.single_enc_dec else None
+
+
 def iter_sample_window(prior: JukeboxPrior, context: torch.Tensor, n_new: int, cond: WindowConditioning,
                        seeds: Sequence[int], temp: float = 1.0, top_k: int = 0, top_p: float = 0.0,
                        chunk_size: Optional[int] = None, cancel: Optional[Callable[[], bool]] = None,

@@ -14,7 +14,8 @@ from . import step_compile
 from .configs import PriorConfig
 from .prior import JukeboxPrior
 from .spec import token_at
-from .sampling import WindowConditioning, cast_for_sampling, iter_sample_window, priming_chunk, run_window
+from .sampling import (WindowConditioning, allowed_classes, cast_for_sampling, iter_sample_window, priming_chunk,
+                       run_window)
 
 
 def random_prior(cfg: PriorConfig, device: torch.device) -> JukeboxPrior:
@@ -45,10 +46,11 @@ def sync(device):
 
 
 def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps: int, hop_fraction: float,
-               compiled: Optional[bool] = None):
+               compiled: Optional[bool] = None, top_k: int = 0, top_p: float = 0.0):
     """Time what the sampler runs (``iter_sample_window``) in a window after the first: priming ``n_ctx - hop``
-    tokens, then ``steps`` decode steps at the window's end. A short run first warms the step (and compiles it
-    where the compiled step is used), timed as ``prepare_s``."""
+    tokens, then ``steps`` decode steps at the window's end, drawing the classes a render draws (and with its
+    filter, ``top_k`` / ``top_p``: the compiled step is the same graph). A short run first warms the step (and
+    compiles it where the compiled step is used), timed as ``prepare_s``."""
     cfg = prior.cfg
     cast_for_sampling(prior, dtype)
     cond = synthetic_conditioning(prior, batch, device)
@@ -59,11 +61,12 @@ def time_prior(name: str, prior: JukeboxPrior, batch: int, device, dtype, steps:
     chunk = priming_chunk(cfg)
     seeds = list(range(batch))
     t0 = time.perf_counter()
-    run_window(iter_sample_window(prior, ctx[:, :1], 2, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype,
-                            compiled=compiled))
+    draw = dict(top_k=top_k, top_p=top_p, chunk_size=chunk, dtype=dtype, allowed=allowed_classes(cfg),
+                compiled=compiled)
+    run_window(iter_sample_window(prior, ctx[:, :1], 2, cond, seeds, 0.99, **draw))
     sync(device)
     prepare_s = time.perf_counter() - t0
-    gen = iter_sample_window(prior, ctx, steps, cond, seeds, 0.99, chunk_size=chunk, dtype=dtype, compiled=compiled)
+    gen = iter_sample_window(prior, ctx, steps, cond, seeds, 0.99, **draw)
     t0 = time.perf_counter()
     next(gen)  # priming and the first step
     sync(device)

@@ -14,7 +14,7 @@ import torch
 
 from .labels import LabelInfo
 from .prior import JukeboxPrior
-from .sampling import iter_sample_window, priming_chunk
+from .sampling import allowed_classes, iter_sample_window, priming_chunk
 from .spec import SongSpec
 from .windows import Window, seed_for, window_conditioning
 
@@ -46,9 +46,9 @@ def sample_window_rows(prior: JukeboxPrior, info: LabelInfo, spec: SongSpec, see
         lyr = torch.from_numpy(y_np[4 + cfg.max_bow_genre_size:]).to(device)
         ctx = torch.cat([lyr[None].expand(n_rows, -1), ctx + cfg.n_vocab], dim=1)  # (B, n_lyrics + have)
     seeds = [seed_for(seed, level, w.start, c) for c in candidates]
-    allowed = slice(cfg.n_vocab, None) if cfg.single_enc_dec else None
     gen = iter_sample_window(prior, ctx, n_new, cond, seeds, float(spec.temperature[level]), spec.top_k, spec.top_p,
-                             priming_chunk(cfg, spec.chunk_size), cancel, dtype, allowed, compiled=compiled)
+                             priming_chunk(cfg, spec.chunk_size), cancel, dtype, allowed_classes(cfg),
+                             compiled=compiled)
     while True:
         try:
             step = next(gen)

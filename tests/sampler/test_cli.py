@@ -127,3 +127,24 @@ def test_render_too_short_to_compile_says_how_to_compile_once(model_dir, tmp_pat
     rc = main(["render", str(tmp_path / "song.json"), "--out", str(tmp_path / "u"), "--models-dir",
                str(model_dir.parent), "--quiet", "--no-compile"])
     assert rc == 0 and "note:" not in capsys.readouterr().err  # asked for no compiling: nothing to say
+
+
+def test_bench_times_the_compiled_step_where_a_render_would_load_it(model_dir, capsys, monkeypatch):
+    """Where compiling pays and the compiled step is in the cache, a render runs it, so the bench times it too (and
+    gives the eager step's figure beside it); the top level of a lyrics-in-vocabulary prior draws music codes only,
+    as a render's, so both name the same compiled graph."""
+    import studio.engine.speed as speed
+    from studio.engine import cascade
+
+    real, calls = speed.time_prior, []
+
+    def recording(*args, **kwargs):
+        calls.append(kwargs.get("compiled", args[7] if len(args) > 7 else None))
+        return dict(real(*args[:7], compiled=False), compiled=bool(calls[-1]))  # (compiling is the slow part)
+    monkeypatch.setattr(speed, "time_prior", recording)
+    warm = cascade.StepPlan("a graph in the cache", compiled=True, wait=0.2, warm=True)
+    monkeypatch.setattr(cascade.StepPlan, "decide", classmethod(lambda cls, *a: warm))
+    assert main(["bench", str(model_dir), "--device", "cpu", "--seconds", "1", "--steps", "4"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert calls == [False, True] * 3
+    assert all(f["compiled"] is True and f["eager_ms_per_step"] > 0 for f in lines[:3])
