@@ -35,7 +35,7 @@ from .take_check import check_take, repair
 from .take_lock import TakeLock, TakeLocked
 from .takes import Take, TakeStatus
 from .window_unit import sample_window_rows
-from .windows import level_windows, sampled_prefix
+from .windows import level_windows, sampled_prefix, tokens_to_sample
 
 
 class OutOfMemory(RuntimeError):
@@ -316,7 +316,7 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
 
     def left(lv, ws) -> int:
         """Tokens still to sample in windows ``ws`` of level ``lv``."""
-        return sum((w.end - w.start) - sampled_prefix(current[lv], w) for w in ws)
+        return tokens_to_sample(current[lv], ws)
 
     eta = 0.0
     rates = measured_rates(models, device, dtypes, batches, spec.hop_fraction)

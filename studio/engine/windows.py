@@ -42,6 +42,19 @@ def sampled_prefix(codes: np.ndarray, w: Window) -> int:
     return int(np.argmin(seg.all(axis=0)))
 
 
+def tokens_to_sample(codes: np.ndarray, windows: list[Window]) -> int:
+    """Tokens still to sample in ``windows`` (sampled in their order): each window from past what every candidate
+    already has and past the end of the window before it, so overlaps count once."""
+    total, reached = 0, None
+    for w in windows:
+        start = w.start + sampled_prefix(codes, w)
+        if reached is not None:
+            start = max(start, min(reached, w.end))
+        total += w.end - start
+        reached = w.end if reached is None else max(reached, w.end)
+    return total
+
+
 def window_conditioning(prior: JukeboxPrior, info: LabelInfo, w: Window, total_length: int, offset: int,
                         upper: np.ndarray | None, rows: list[int], device) -> tuple[WindowConditioning, list]:
     """Conditioning of one window for the candidates ``rows``; also returns the lyric indices it sees."""

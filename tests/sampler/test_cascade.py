@@ -367,3 +367,19 @@ def test_eta_leaves_out_the_compile_of_a_levels_first_window():
     clock.waits[1] = 40.0  # a level still to come compiles its step first: its wait counts while it has tokens left
     assert clock.eta({0: 256, 1: 100}) == pytest.approx(3.05 + 40.0 + 100 * (0.5 + 2.55) / 256)
     assert clock.eta({0: 256, 1: 0}) == pytest.approx(3.05)
+
+
+def test_the_estimate_counts_the_tokens_of_overlapping_windows_once():
+    """A 20 s demo song's top level is 20 windows of 384 tokens over 1,250: the first estimate counted 7,680 (and
+    2x at the upsamplers), and said 1:12 for a render that took 0:17."""
+    from studio.engine.windows import level_windows, tokens_to_sample
+
+    windows = level_windows(1250, 384, 48)
+    assert len(windows) == 20 and sum(w.end - w.start for w in windows) == 7680
+    codes = -np.ones((2, 1250), dtype=np.int64)
+    assert tokens_to_sample(codes, windows) == 1250
+    assert tokens_to_sample(codes, windows[3:]) == 1250 - windows[3].start  # the ETA from the fourth window on
+    codes[:, :500] = 7  # a primed (or resumed) start every candidate has
+    assert tokens_to_sample(codes, windows) == 750
+    codes[0, 500:600] = 7  # one candidate further: the window still samples those for the other
+    assert tokens_to_sample(codes, windows) == 750
