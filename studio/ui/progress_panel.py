@@ -42,7 +42,9 @@ class ProgressPanel(QWidget):
         grid.setColumnStretch(1, 1)
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.job_bar, 0, 1)
-        grid.addWidget(self.time_label, 0, 2)
+        grid.addWidget(self.time_label, 0, 2, 3, 1)  # the rows beside the bars: a long "preparing" message wraps
+        self.time_label.setWordWrap(True)
+        self.time_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         grid.addWidget(self.cancel_button, 0, 3)
         grid.addWidget(self.level_label, 1, 0)
         grid.addWidget(self.level_bar, 1, 1)
