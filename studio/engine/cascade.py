@@ -320,13 +320,14 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
 
     eta = 0.0
     rates = measured_rates(models, device, dtypes, batches, spec.hop_fraction)
-    steps = {lv: StepPlan.decide(device, models.prior(lv).cfg, batches[lv], dtypes[lv], spec,
-                                 left(lv, todo[lv]) * n_batches[lv], per_token)
-             for lv, (per_token, _) in rates.items()}
+    steps: dict[int, StepPlan] = {}
     for lv, (per_token, prime_s) in rates.items():
+        n = left(lv, todo[lv])
+        steps[lv] = StepPlan.decide(device, models.prior(lv).cfg, batches[lv], dtypes[lv], spec, n * n_batches[lv],
+                                    per_token)
         clock.rate[lv] = steps[lv].seconds_per_step(device, per_token) * n_batches[lv]
         clock.waits[lv] = steps[lv].wait
-        eta += left(lv, todo[lv]) * clock.rate[lv] + len(todo[lv]) * prime_s * n_batches[lv] + steps[lv].wait
+        eta += n * clock.rate[lv] + len(todo[lv]) * prime_s * n_batches[lv] + steps[lv].wait
     yield JobPlanned(tuple(plan.levels), {lv: [(w.start, w.end) for w in ws] for lv, ws in windows.items()},
                      tokens, len(plan.candidates), eta)
     clock.t0 = time.monotonic()

@@ -369,17 +369,18 @@ class _Precompiled:
         if _failed.get(self.kind):
             return self.eager(*args)
         try:
-            key, loaded_before = self.key_of(*args), self.loaded
+            key = self.key_of(*args)
             graph = self.graphs.get(key)
             if graph is None:
                 path = graph_file(key)
                 t0 = time.monotonic()
                 graph = _load_graph(path, args)
-                if graph is not None:
+                loaded = graph is not None
+                if loaded:
                     self.loaded += 1
                 else:
                     graph = _compile_graph(self.eager, path, args)
-                record_compile_cost(torch.device("cpu"), self.loaded > loaded_before, time.monotonic() - t0)
+                record_compile_cost(torch.device("cpu"), loaded, time.monotonic() - t0)
                 self.graphs[key] = graph
             seen = self.checked.get(key)
             if seen is None or seen() is not args[0]:

@@ -45,13 +45,10 @@ def sampled_prefix(codes: np.ndarray, w: Window) -> int:
 def tokens_to_sample(codes: np.ndarray, windows: list[Window]) -> int:
     """Tokens still to sample in ``windows`` (sampled in their order): each window from past what every candidate
     already has and past the end of the window before it, so overlaps count once."""
-    total, reached = 0, None
+    total, reached = 0, 0
     for w in windows:
-        start = w.start + sampled_prefix(codes, w)
-        if reached is not None:
-            start = max(start, min(reached, w.end))
-        total += w.end - start
-        reached = w.end if reached is None else max(reached, w.end)
+        total += max(0, w.end - max(w.start + sampled_prefix(codes, w), reached))
+        reached = max(reached, w.end)
     return total
 
 
