@@ -32,6 +32,22 @@ class JobPlanned:
     n_candidates: int
     eta: float = float("nan")  # whole-job estimate in seconds, from steps timed on this machine
 
+    @property
+    def added(self) -> dict:
+        """level -> the tokens each of its windows adds to those before it (:func:`added_tokens`)."""
+        return {lv: added_tokens(spans) for lv, spans in self.windows.items()}
+
+
+def added_tokens(spans) -> list[int]:
+    """Tokens each of the (start, end) windows, run in order, adds to those before it: windows overlap (each one's
+    start is the context it conditions on), so a level's total is the tokens it covers, not the sum of the windows'
+    lengths. The one rule for the whole-job estimate, the ETA and the progress bars."""
+    added, reached = [], 0
+    for start, end in spans:
+        added.append(max(0, end - max(start, reached)))
+        reached = max(reached, end)
+    return added
+
 
 @dataclass(frozen=True)
 class Progress:

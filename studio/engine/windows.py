@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .events import added_tokens
 from .labels import LabelInfo
 from .prior import JukeboxPrior
 from .sampling import WindowConditioning
@@ -44,12 +45,8 @@ def sampled_prefix(codes: np.ndarray, w: Window) -> int:
 
 def tokens_to_sample(codes: np.ndarray, windows: list[Window]) -> int:
     """Tokens still to sample in ``windows`` (sampled in their order): each window from past what every candidate
-    already has and past the end of the window before it, so overlaps count once."""
-    total, reached = 0, 0
-    for w in windows:
-        total += max(0, w.end - max(w.start + sampled_prefix(codes, w), reached))
-        reached = max(reached, w.end)
-    return total
+    already has and past the end of the window before it, so overlaps count once (:func:`events.added_tokens`)."""
+    return sum(added_tokens([(w.start + sampled_prefix(codes, w), w.end) for w in windows]))
 
 
 def window_conditioning(prior: JukeboxPrior, info: LabelInfo, w: Window, total_length: int, offset: int,

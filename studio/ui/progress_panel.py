@@ -73,7 +73,7 @@ class ProgressPanel(QWidget):
     def planned(self, event) -> None:
         """JobPlanned: the windows of every level; sizes the whole-job bar in the tokens they add."""
         self.levels = tuple(event.levels)
-        self.new_tokens = {lv: _added_tokens(ws) for lv, ws in event.windows.items()}
+        self.new_tokens = event.added
         self.complete = {lv: set() for lv in self.new_tokens}
         self.job_bar.setRange(0, max(1, sum(sum(n) for n in self.new_tokens.values())))
         self.job_bar.setValue(0)
@@ -124,13 +124,3 @@ class ProgressPanel(QWidget):
         self.level_bar.setRange(0, level_total)
         self.level_bar.setValue(min(level_total, finished(level) + running))
         self.job_bar.setValue(min(self.job_bar.maximum(), sum(map(finished, self.new_tokens)) + running))
-
-
-def _added_tokens(windows) -> list[int]:
-    """Tokens each of the (start, end) windows adds to those before it: windows overlap (each one's start is the
-    context it conditions on), so a level's total is the tokens it covers, not the sum of the windows' lengths."""
-    added, reached = [], 0
-    for start, end in windows:
-        added.append(max(0, end - max(start, reached)))
-        reached = max(reached, end)
-    return added

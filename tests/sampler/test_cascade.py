@@ -383,3 +383,6 @@ def test_the_estimate_counts_the_tokens_of_overlapping_windows_once():
     assert tokens_to_sample(codes, windows) == 750
     codes[0, 500:600] = 7  # one candidate further: the window still samples those for the other
     assert tokens_to_sample(codes, windows) == 750
+    planned = JobPlanned((2,), {2: [(w.start, w.end) for w in windows]}, {2: 1250}, 2)
+    added = planned.added[2]  # what the progress bars are sized in: the same rule
+    assert sum(added) == 1250 and added[:2] == [384, 48] and added[-1] == windows[-1].end - windows[-2].end
