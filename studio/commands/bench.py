@@ -45,7 +45,7 @@ def run(args) -> int:
         dtype = sample_dtype(device, prior.cfg, spec.precision)  # as a render of the spec samples this level
         with cpu_threads(device, prior.cfg.width):
             eager = time_prior(f"level_{level}", prior, spec.candidates, device, dtype, args.steps,
-                               spec.hop_fraction[level], compiled=False)
+                               spec.hop_fraction[level], compiled=False, top_k=spec.top_k, top_p=spec.top_p)
             steps = token_at(spec.seconds, models.sr, models.hop_lengths[level])
             plan = StepPlan.decide(device, prior.cfg, spec.candidates, dtype, spec, steps, eager["ms_per_step"] / 1e3)
             figs[level] = time_prior(f"level_{level}", prior, spec.candidates, device, dtype, args.steps,

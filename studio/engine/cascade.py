@@ -319,7 +319,7 @@ def _run_levels(take, models, spec, plan, device, dtypes, total_length, cancel):
         return tokens_to_sample(current[lv], ws)
 
     eta = 0.0
-    rates = measured_rates(models, device, dtypes, batches, spec.hop_fraction)
+    rates = measured_rates(models, device, dtypes, batches, spec.hop_fraction, spec.top_k, spec.top_p)
     steps: dict[int, StepPlan] = {}
     for lv, (per_token, prime_s) in rates.items():
         n = left(lv, todo[lv])

@@ -94,19 +94,20 @@ def projected_seconds(figs: dict, sr: int, hops: list, n_ctx: dict, hop_fraction
     return total
 
 
-def measured_rates(models, device, dtypes: dict, batches: dict, hop_fraction: list) -> dict:
+def measured_rates(models, device, dtypes: dict, batches: dict, hop_fraction: list, top_k: int = 0,
+                   top_p: float = 0.0) -> dict:
     """(seconds per token, seconds to prime a window) per level on this machine, for a whole-job estimate before a
     job starts, and the eager step's rate that decides whether compiling the step pays. Measured with a few steps of
-    ``iter_sample_window`` in each level's sampling dtype (``dtypes``: level -> dtype) once per model set, device,
-    dtype and batch, then cached on the model set."""
+    ``iter_sample_window`` in each level's sampling dtype (``dtypes``: level -> dtype) with the job's filter
+    (``top_k`` / ``top_p``) once per model set, device, dtype, batch and filter, then cached on the model set."""
     cache = models.__dict__.setdefault("_measured_rates", {})
     out = {}
     for level, batch in batches.items():
-        key = (str(device), str(dtypes[level]), level, int(batch))
+        key = (str(device), str(dtypes[level]), level, int(batch), int(top_k), float(top_p))
         if key not in cache:
             prior = models.sampling_prior(level, dtypes[level])
             f = time_prior(f"level_{level}", prior, int(batch), device, dtypes[level], 8, hop_fraction[level],
-                           compiled=False)
+                           compiled=False, top_k=top_k, top_p=top_p)
             cache[key] = (f["ms_per_step"] / 1000.0, f["prime_s"])
         out[level] = cache[key]
     return out
