@@ -13,6 +13,7 @@ Turned off by ``studio render --no-compile``, the studio's Models menu ("Compile
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
@@ -87,15 +88,27 @@ def wanted(device: torch.device, requested: Optional[bool] = None) -> bool:
 COMPILE_S = {("cpu", False): 30.0, ("cpu", True): 1.5, ("cuda", False): 90.0, ("cuda", True): 15.0}
 SPEEDUP = {"cpu": 3.0, "cuda": 4.0}
 _ran_here: set = set()
-GRAPH_VERSION = 3  # raised when the step's code changes, so warm markers of the old graphs stop counting
+
+
+@functools.cache
+def engine_source_hash() -> str:
+    """A hash of the engine's source files. The step is traced from them and shaped by settings in them (such as
+    SMALL_MM_ROWS, which the traced source does not show), so any change (an upgrade, an edit) retires the graphs
+    compiled before it and their warm markers: a render after an upgrade plans for compiling, not for loading."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha256(repr(tuple(repr(p) for p in parts)).encode()).hexdigest()[:24]
 
 
 def signature(*parts) -> str:
-    """Key of one compiled graph: the network's config, batch, dtype and sampling options, and this torch."""
-    import hashlib
-
-    text = repr((torch.__version__, GRAPH_VERSION) + tuple(repr(p) for p in parts))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    """Key of one compiled graph: the network's config, batch, dtype and sampling options, this torch and this
+    engine's source."""
+    return _hash(torch.__version__, engine_source_hash(), *parts)
 
 
 def _marker(sig: str) -> Path:
@@ -205,7 +218,7 @@ def step_function(fn: Callable, device: torch.device, requested: Optional[bool] 
 # accumulator per 16 outputs, waits on its own additions; BLAS was faster there (Xeon, demo b3: 0.35 / 0.35 / 0.82
 # against 0.41 / 0.40 / 0.98 ms at levels 0 / 1 / 2). Its pass takes thresholds from module
 # globals read at import, so they are set on the module as well as in the config. Saved graphs do not see a change
-# here (it is not in the traced source): raise GRAPH_VERSION with it.
+# here (it is not in the traced source); the graphs' key holds the engine's source (engine_source_hash).
 SMALL_MM_ROWS = 1  # up to this many rows (batch x 1 position): one candidate; 3 candidates ran faster on BLAS
 SMALL_MM_COLS = 4096  # the other two dimensions up to this (width 512 and its 4x MLP)
 
@@ -314,7 +327,7 @@ def _compile_graph(fn: Callable, path: Path, args: tuple):
 # (inductor's ``cpp.vec_isa_ok``) when they name the same instruction sets the probes passed.
 def _isa_file() -> Path:
     compiler = next(filter(None, map(shutil.which, (os.environ.get("CXX", "g++"), "g++", "c++", "clang++"))), None)
-    return cache_dir() / "isa" / signature(torch.backends.cpu.get_cpu_capability(), compiler)
+    return cache_dir() / "isa" / _hash(torch.__version__, torch.backends.cpu.get_cpu_capability(), compiler)
 
 
 def _named_isas() -> list:

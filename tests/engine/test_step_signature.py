@@ -1,0 +1,38 @@
+"""A compiled step's key holds the engine's source: after an upgrade (an edited engine) the warm markers of the
+old graphs stop counting, so a render plans for compiling (and decides whether that pays), not for loading."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import sys
+from studio.engine import step_compile
+sig = step_compile.signature("demo-level-2", 1, "torch.float32", "cpu", 0, 0.0)
+print(step_compile.is_warm(sig))
+if sys.argv[1] == "mark":
+    step_compile.mark_warm(sig)
+"""
+
+
+def _probe(checkout: Path, cache: Path, action: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run([sys.executable, "-c", PROBE, action], cwd=checkout, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_an_edited_engine_does_not_count_on_the_old_warm_markers(tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "studio", checkout / "studio", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "cache"
+    assert _probe(checkout, cache, "mark") == "False"  # nothing compiled yet
+    assert _probe(checkout, cache, "look") == "True"  # a later process counts on the graph
+    attention = checkout / "studio" / "engine" / "attention.py"
+    attention.write_text(attention.read_text(encoding="utf-8") + "\n# an upgrade\n", encoding="utf-8")
+    assert _probe(checkout, cache, "look") == "False"  # the upgraded engine compiles its step again
