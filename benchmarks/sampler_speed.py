@@ -65,9 +65,11 @@ def _window(prior, ctx, n, cond, batch, dtype, compiled, sampling=None):
         from studio.engine import sampling
 
     params = inspect.signature(sampling.iter_sample_window).parameters
-    if "compiled" in params:
+    if "compiled" in params:  # drawing the classes a render draws (a lyrics top level: its music codes only)
+        allowed = sampling.allowed_classes(prior.cfg) if hasattr(sampling, "allowed_classes") else None
         return sampling.iter_sample_window(prior, ctx, n, cond, list(range(batch)), 0.99, dtype=dtype,
-                                           chunk_size=sampling.priming_chunk(prior.cfg), compiled=compiled)
+                                           chunk_size=sampling.priming_chunk(prior.cfg), compiled=compiled,
+                                           allowed=allowed)
     gens = [torch.Generator(device=ctx.device).manual_seed(i) for i in range(batch)]
     return sampling.iter_sample_window(prior, ctx, n, cond, gens, 0.99, dtype=dtype,
                                        chunk_size=sampling.priming_chunk(prior.cfg))
