@@ -296,7 +296,10 @@ def _load_graph(path: Path, args: tuple):
         with open(path, "rb") as fh:
             graph = torch.compiler.load_compiled_function(fh)
         _remember_probed_isas()
-        return graph if sources_unchanged(graph) and graph.guard_check(*args) else None
+        if not (sources_unchanged(graph) and graph.guard_check(*args)):
+            return None
+        os.utime(path)  # in use: kept by prune_stale
+        return graph
     except Exception:  # noqa: BLE001 - missing, damaged, or from another torch: compiled again
         return None
 
@@ -317,7 +320,28 @@ def _compile_graph(fn: Callable, path: Path, args: tuple):
         os.replace(part, path)
     except OSError:
         pass  # a read-only or full cache: this process still runs the graph; the next compiles it again
+    prune_stale()
     return graph
+
+
+STALE_DAYS = 60  # why: a graph not loaded for two months is most likely of an engine or a torch since replaced
+
+
+def prune_stale(now: Optional[float] = None) -> int:
+    """Delete the saved graphs and warm markers not used for ``STALE_DAYS`` (a load or a run touches them): every
+    upgrade of the engine or of torch leaves its predecessor's graphs behind, about 2 MB each. Runs after a compile,
+    which is rare. Returns how many files went."""
+    cutoff = (time.time() if now is None else now) - STALE_DAYS * 86400
+    gone = 0
+    for folder in (cache_dir() / "steps", cache_dir() / "warm"):
+        for path in folder.glob("*") if folder.is_dir() else ():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    gone += 1
+            except OSError:
+                pass  # another process removed it, or a read-only cache
+    return gone
 
 
 # Loading a graph's kernels, inductor first checks which of the CPU's vector instruction sets its compiler can
