@@ -133,13 +133,19 @@ def _costs_file() -> Path:
     return cache_dir() / "prepare_seconds.json"
 
 
+def _recorded_costs() -> dict:
+    """What ``prepare_seconds.json`` holds: {} when there is none yet or it is damaged."""
+    try:
+        seen = json.loads(_costs_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return seen if isinstance(seen, dict) else {}
+
+
 def _compile_cost(device: torch.device, warm: bool) -> float:
     """Seconds to compile the step (``warm``: to load it compiled): the last one measured on this machine, else
     :data:`COMPILE_S`."""
-    try:
-        seen = json.loads(_costs_file().read_text(encoding="utf-8")).get(_cost_key(device, warm))
-    except (OSError, ValueError, AttributeError):  # none yet, or a damaged file: the defaults
-        seen = None
+    seen = _recorded_costs().get(_cost_key(device, warm))
     if isinstance(seen, (int, float)) and 0 < seen < 24 * 3600:
         return float(seen)
     return COMPILE_S[(_kind(device), warm)]
@@ -149,11 +155,7 @@ def record_compile_cost(device: torch.device, warm: bool, seconds: float) -> Non
     """Keep how long preparing the step took here (compiling it, or with ``warm`` loading it), for the next
     estimate and the next decision whether compiling pays. Recorded where the graph is made, which knows which of
     the two happened (a warm marker can outlive its graph: an edited engine, another window's shapes)."""
-    try:
-        seen = json.loads(_costs_file().read_text(encoding="utf-8"))
-        seen = seen if isinstance(seen, dict) else {}
-    except (OSError, ValueError):
-        seen = {}
+    seen = _recorded_costs()
     seen[_cost_key(device, warm)] = round(float(seconds), 1)
     try:
         _costs_file().parent.mkdir(parents=True, exist_ok=True)
