@@ -59,33 +59,43 @@ class KVCache(nn.Module):
             return pos.clamp(max=last) if isinstance(pos, torch.Tensor) else min(pos, last)
         return pos
 
-    def write(self, pos: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
-        """Store keys/values (N, L, S) of positions ``pos`` (L,), whose slots are distinct."""
-        s = self.slot(pos)
-        self.k[:, s] = k
-        self.v[:, s] = v
-
     def write_span(self, t0: int, k: torch.Tensor, v: torch.Tensor) -> None:
-        """Store the positions of a pass over ``t0..t0+L-1`` that later positions can still read."""
+        """Store the positions of a pass over ``t0..t0+L-1`` that later passes and steps can still read, as slice
+        copies (at most three)."""
         t1 = t0 + k.shape[1]
         lo, hi = t0, t1
         if self.func in (ROW, PREV_BLOCK):
-            lo = max(t0, t1 - self.k.shape[1])
+            lo = max(t0, first_key(self.func, self.bc, t1))
         elif self.func == PRIME:
             hi = min(t1, self.prime_len)
         if hi <= lo:
             return
         k, v = k[:, lo - t0:hi - t0], v[:, lo - t0:hi - t0]
-        s0, bc = self.slot(lo), self.bc
-        if self.func == COLUMN and lo % bc == 0 and (hi - lo) % bc == 0:  # whole blocks: one strided copy
-            n, s = k.shape[0], k.shape[2]
-            for buf, new in ((self.k, k), (self.v, v)):
-                buf.view(n, bc, self.n_blocks, s)[:, :, lo // bc:hi // bc] = new.view(n, -1, bc, s).transpose(1, 2)
-        elif self.func != COLUMN and s0 + hi - lo <= self.k.shape[1]:  # the slots run in order: one slice copy
-            self.k[:, s0:s0 + hi - lo] = k
-            self.v[:, s0:s0 + hi - lo] = v
-        else:
-            self.write(torch.arange(lo, hi, device=k.device), k, v)
+        for buf, new in ((self.k, k), (self.v, v)):
+            if self.func == COLUMN:
+                self._write_column(buf, lo, hi, new)
+            elif self.func in (ROW, PREV_BLOCK):  # a ring: the span may wrap round once
+                s0 = lo % buf.shape[1]
+                first = min(hi - lo, buf.shape[1] - s0)
+                buf[:, s0:s0 + first] = new[:, :first]
+                if first < hi - lo:
+                    buf[:, :hi - lo - first] = new[:, first:]
+            else:
+                buf[:, lo:hi] = new
+
+    def _write_column(self, buf: torch.Tensor, lo: int, hi: int, new: torch.Tensor) -> None:
+        """A column layer's positions ``lo..hi-1`` (offset-major slots): the part block before the first whole
+        block, the whole blocks, and the part block after them."""
+        bc, nb = self.bc, self.n_blocks
+        n, s = buf.shape[0], buf.shape[2]
+        grid = buf.view(n, bc, nb, s)  # [offset, block]
+        mid_lo, mid_hi = min(-(-lo // bc) * bc, hi), max(hi // bc * bc, lo)
+        if mid_lo < mid_hi:
+            whole = new[:, mid_lo - lo:mid_hi - lo].reshape(n, -1, bc, s)
+            grid[:, :, mid_lo // bc:mid_hi // bc] = whole.transpose(1, 2)
+        for a, b in ((lo, mid_lo), (max(mid_hi, mid_lo), hi)):
+            if a < b:
+                grid[:, a % bc:a % bc + b - a, a // bc] = new[:, a - lo:b - lo]
 
     def read(self, lo: int, hi: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Keys/values (N, hi - lo, S) of positions lo..hi-1, all still held."""
@@ -136,6 +146,16 @@ class StepIndex:
                 self.masks[c.func] = (torch.zeros(mask.shape, dtype=c.k.dtype, device=t.device)
                                       .masked_fill(~mask, float("-inf")).view(1, -1), seen)
                 self.slots[c.func] = c.slot(t.view(1))
+
+
+def first_key(func: int, bc: int, t0: int) -> int:
+    """The earliest position a query at ``t0`` or later can see (the keys a row or previous-block cache
+    keeps for the positions from ``t0`` on)."""
+    if func == ROW:
+        return t0 // bc * bc
+    if func == PREV_BLOCK:
+        return max(t0 // bc - 1, 0) * bc
+    return 0
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -207,17 +227,18 @@ class FactoredAttention(nn.Module):
         return k, v
 
     def forward(self, x: torch.Tensor, pos: Union[int, StepIndex] = 0, cache: Optional[KVCache] = None,
-                encoder_kv: Optional[torch.Tensor] = None, queries_from: int = 0) -> torch.Tensor:
-        """Positions ``pos..pos+L-1`` (N, L, W) -> (N, L - queries_from, W), given earlier positions' keys in
-        ``cache``.
+                encoder_kv: Optional[torch.Tensor] = None, queries_from: int = 0,
+                queries_to: Optional[int] = None) -> torch.Tensor:
+        """Positions ``pos..pos+L-1`` (N, L, W) -> (N, queries_to - queries_from, W), given earlier positions' keys
+        in ``cache``.
 
         ``pos`` an int: a pass over L positions (no cache: the teacher-forced pass from 0); all of them give keys
-        and values, and the outputs of the last ``L - queries_from`` are computed (priming: the positions a later
-        layer still reads). ``pos`` a :class:`StepIndex`: one position at a device tensor, fixed shapes, reading
-        and writing ``cache``.
+        and values, and the outputs of ``x[:, queries_from:queries_to]`` are computed (priming: the positions a
+        later layer still reads). ``pos`` a :class:`StepIndex`: one position at a device tensor, fixed shapes,
+        reading and writing ``cache``.
         """
         if self.func == ENC_DEC:
-            q = self.c_attn(x[:, queries_from:] if queries_from else x)
+            q = self.c_attn(x[:, queries_from:queries_to] if queries_from or queries_to is not None else x)
             k, v = (cache.k, cache.v) if cache is not None else self.encoder_keys(encoder_kv.to(x.dtype))
             return self.c_proj(self._attend(q, k, v))
         q, k, v = self.c_attn(x).chunk(3, dim=-1)
@@ -231,7 +252,8 @@ class FactoredAttention(nn.Module):
                 out = torch.where(seen, out, torch.zeros_like(out))
             return self.c_proj(out)
         t1, q0 = pos + x.shape[1], pos + queries_from
-        lo = self._first_key(q0)  # the first key the queries read
+        q1 = t1 if queries_to is None else pos + queries_to
+        lo = first_key(self.func, self.block_ctx, q0)  # the first key the queries read
         if lo < pos and cache is None:
             raise ValueError("a pass that does not start at 0 needs the cache of the positions before it")
         old_k, old_v = cache.read(lo, min(pos, self.prime_len) if self.func == PRIME else pos) if lo < pos \
@@ -242,9 +264,12 @@ class FactoredAttention(nn.Module):
             k, v = torch.cat([old_k, k], 1), torch.cat([old_v, v], 1)
         elif lo > pos:
             k, v = k[:, lo - pos:], v[:, lo - pos:]
-        if self.func == PRIME:
-            k, v = k[:, :max(0, min(t1, self.prime_len) - lo)], v[:, :max(0, min(t1, self.prime_len) - lo)]
-        return self.c_proj(self._blocks(q[:, queries_from:] if queries_from else q, k, v, q0, lo))
+        last = max(0, (min(q1, self.prime_len) if self.func == PRIME else q1) - lo)  # no query reads a later key
+        if last < k.shape[1]:
+            k, v = k[:, :last], v[:, :last]
+        if queries_from or q1 < t1:
+            q = q[:, queries_from:q1 - pos]
+        return self.c_proj(self._blocks(q, k, v, q0, lo))
 
     def store(self, x: torch.Tensor, pos: int, cache: KVCache) -> None:
         """Only write the keys/values of positions ``pos..pos+L-1`` (N, L, W) to ``cache``: priming the last layer,
@@ -253,32 +278,27 @@ class FactoredAttention(nn.Module):
             k, v = self.c_attn(x, first_out=self.n_state).chunk(2, dim=-1)  # the queries are not needed
             cache.write_span(pos, k, v)
 
-    def _first_key(self, t0: int) -> int:
-        """The earliest position a query at ``t0`` or later can see."""
-        bc = self.block_ctx
-        if self.func == ROW:
-            return t0 // bc * bc
-        if self.func == PREV_BLOCK:
-            return max(t0 // bc - 1, 0) * bc
-        return 0
-
-    def first_needed(self, t0: int, t1: int, queries_from: int) -> int:
-        """Priming positions ``t0..t1-1`` with this layer's outputs needed from ``queries_from`` on (``t1``: none):
-        the first position whose input the pass must have, for the keys and values that later passes and steps
-        read from the cache, and for its own queries and the keys they read. Row layers keep only the block ``t1``
-        falls in, previous-block layers also the block before it, prime layers the prefix, encoder-decoder layers
-        none (their keys are the lyrics'); column and dense layers every position."""
-        if self.func == ENC_DEC:
-            keys = t1
-        elif self.func == PRIME:
-            keys = t0 if t0 < self.prime_len else t1
+    def needed(self, t0: int, t1: int, outputs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Priming positions ``t0..t1-1`` with this layer's outputs needed at the spans ``outputs`` (``(lo, hi)``,
+        in order): the spans of positions whose inputs the pass must have, for the keys and values that later
+        passes and steps read from the cache, and for those queries and the keys they read. Row layers keep only
+        the block ``t1`` falls in, previous-block layers also the block before it, prime layers the prefix,
+        encoder-decoder layers none (their keys are the lyrics'); column and dense layers every position."""
+        spans = []
+        if self.func == PRIME and t0 < self.prime_len:
+            spans.append((t0, min(t1, self.prime_len)))
         elif self.func in (ROW, PREV_BLOCK):
-            keys = self._first_key(t1)
-        else:
-            keys = t0
-        if queries_from < t1 and self.func != ENC_DEC:
-            keys = min(keys, self._first_key(queries_from))
-        return max(t0, min(keys, queries_from))
+            spans.append((first_key(self.func, self.block_ctx, t1), t1))
+        elif self.func in (COLUMN, DENSE):
+            spans.append((t0, t1))
+        spans += [(lo if self.func == ENC_DEC else first_key(self.func, self.block_ctx, lo), hi) for lo, hi in outputs]
+        merged: list[tuple[int, int]] = []
+        for lo, hi in sorted((max(t0, lo), hi) for lo, hi in spans if max(t0, lo) < hi):
+            if merged and lo <= merged[-1][1]:  # overlapping or touching: one span
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return merged
 
     def _blocks(self, q, k, v, q0: int, k0: int) -> torch.Tensor:
         """Queries (N, Lq, S) at q0.., keys/values (N, Lk, S) at k0.. -> (N, Lq, S), block by block."""

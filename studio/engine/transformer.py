@@ -30,11 +30,15 @@ class ResAttnBlock(nn.Module):
         self.mlp = MLP(width, int(m_mlp * width), init_scale, fp16)
         self.ln_1 = LayerNorm(width)
 
-    def forward(self, x, pos: Pos = 0, cache: Optional[KVCache] = None, encoder_kv=None, queries_from: int = 0):
-        """(N, L, W) at positions ``pos..`` -> the outputs of the last ``L - queries_from`` (see
-        :meth:`FactoredAttention.forward`)."""
-        h = (x[:, queries_from:] if queries_from else x) + self.attn(self.ln_0(x), pos, cache, encoder_kv,
-                                                                   queries_from)
+    def forward(self, x, pos: Pos = 0, cache: Optional[KVCache] = None, encoder_kv=None, queries_from: int = 0,
+                queries_to: Optional[int] = None, rows: Optional[list[tuple[int, int]]] = None):
+        """(N, L, W) at positions ``pos..`` -> the outputs of ``x[:, queries_from:queries_to]`` (see
+        :meth:`FactoredAttention.forward`), or of the spans ``rows`` of those alone, one after the other (the MLP
+        runs on these rows only)."""
+        part = x[:, queries_from:queries_to] if queries_from or queries_to is not None else x
+        h = part + self.attn(self.ln_0(x), pos, cache, encoder_kv, queries_from, queries_to)
+        if rows is not None and rows != [(0, h.shape[1])]:
+            h = torch.cat([h[:, lo:hi] for lo, hi in rows], 1)
         m = self.mlp(self.ln_1(h))
         return h + m if torch.is_grad_enabled() else h.add_(m)  # (x + a) + m either way; in place when no
         #                                                          backward pass needs h
@@ -73,20 +77,31 @@ class Transformer(nn.Module):
 
     def fill(self, x: torch.Tensor, pos: int, caches: Sequence[KVCache]) -> None:
         """Priming: the pass over positions ``pos..`` for the keys and values later passes and steps read, and
-        nothing else. Working down from the top, each layer computes only the positions whose keys and values it
-        keeps or whose outputs the layers above it read (:meth:`FactoredAttention.first_needed`), so the head and
-        the last layer's MLP are never run, and a top previous-block layer (the official upsamplers' pattern) keeps
-        two blocks, whose inputs alone the layer below computes outputs for."""
+        nothing else. Working down from the top, each layer computes only the spans of positions whose keys and
+        values it keeps or whose outputs the layers above it read (:meth:`FactoredAttention.needed`), so the head
+        and the last layer's MLP are never run, a top previous-block layer (the official upsamplers' pattern)
+        keeps two blocks, whose inputs alone the layer below computes outputs for, and under a top prime layer
+        (the demo's) the layer below runs the lyric prefix and only stores the keys of its last two blocks."""
         t1 = pos + x.shape[1]
-        starts = [t1]  # starts[i]: the first position layer i's input is needed at (the last entry: none above)
+        spans: list[list[tuple[int, int]]] = [[]]  # spans[i]: where layer i's input is needed (the last: none)
         for layer in reversed(self.layers):
-            starts.insert(0, layer.attn.first_needed(pos, t1, starts[0]))
-        x = x[:, starts[0] - pos:]
+            spans.insert(0, layer.attn.needed(pos, t1, spans[0]))
+        if spans[0] != [(pos, t1)]:
+            x = torch.cat([x[:, lo - pos:hi - pos] for lo, hi in spans[0]], 1)
         for i, (layer, cache) in enumerate(zip(self.layers, caches)):
-            if starts[i + 1] >= t1:  # nothing above reads this layer's outputs: its keys and values alone
-                layer.attn.store(layer.ln_0(x), starts[i], cache)
+            outs, parts, at = spans[i + 1], [], 0
+            for lo, hi in spans[i]:  # x holds these spans one after the other
+                part, at = x[:, at:at + hi - lo], at + hi - lo
+                inner = [(a, b) for a, b in outs if lo <= a and b <= hi]  # (each output span lies in one)
+                if not inner:  # nothing above reads these outputs: their keys and values alone
+                    layer.attn.store(layer.ln_0(part), lo, cache)
+                    continue
+                q_lo, q_hi = inner[0][0], inner[-1][1]
+                parts.append(layer(part, lo, cache, None, q_lo - lo, q_hi - lo,
+                                   [(a - q_lo, b - q_lo) for a, b in inner]))
+            if not outs:
                 return
-            x = layer(x, starts[i], cache, None, starts[i + 1] - starts[i])
+            x = torch.cat(parts, 1) if len(parts) > 1 else parts[0]
 
 
 class PositionEmbedding(nn.Module):

@@ -51,6 +51,24 @@ def test_layer_below_a_previous_block_top_runs_only_the_rows_it_keeps(t1):
     assert rows == {0: [t1], 1: [t1 - (t1 // bc - 1) * bc]}
 
 
+def test_layers_below_a_prime_top_run_only_the_lyric_prefix_and_the_last_two_blocks():
+    prior = _prior(16, "1b_lyrics")
+    funcs = prior.prior.transformer.funcs
+    assert funcs[13:] == [COLUMN, PREV_BLOCK, PRIME]
+    prime_len, bc = prior.prior.transformer.layers[-1].attn.prime_len, prior.cfg.n_ctx_total // prior.cfg.blocks
+    t1 = prior.cfg.n_ctx_total - 2  # a full window, prefix included
+    kept = t1 - (t1 // bc - 1) * bc  # the previous-block layer's cache: the block before t1's and t1's own
+    assert 0 < prime_len and prime_len + kept < t1  # (a gap between the two)
+    rows = _mlp_rows(prior)
+    cond = synthetic_conditioning(prior, 2, "cpu")
+    with torch.no_grad():
+        window_decoder(prior, cond, torch.float32).start(cond).prime(torch.randint(0, prior.cfg.bins, (2, t1)))
+    # the prime layer keeps the prefix's keys alone, so the previous-block layer below it gives outputs for the
+    # prefix and only stores the keys of its last two blocks; the column layer under that gives outputs for those
+    # two spans, and every layer under it runs the whole window (the column layer keeps every position's keys)
+    assert rows == {**{i: [t1] for i in range(13)}, 13: [prime_len + kept], 14: [prime_len]}
+
+
 NETS = {"column top": (2, "upsampler", COLUMN), "previous-block top": (3, "upsampler", PREV_BLOCK),
         "row top": (4, "upsampler", ROW), "encoder-decoder top": (19, "5b_lyrics", ENC_DEC),
         "encoder-decoder below the top": (21, "5b_lyrics", COLUMN), "prime top": (16, "1b_lyrics", PRIME)}
